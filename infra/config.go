@@ -1,0 +1,456 @@
+// Package infra assembles the pipeline's CDK app: it reads the per-environment
+// configuration from the CDK context (cdk.json), validates it, and defines one
+// stack, MlPipeline-<env>, per environment.
+package infra
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvironmentsContextKey is the CDK context key holding the environments,
+// an object keyed by environment name.
+const EnvironmentsContextKey = "environments"
+
+// SelectContextKey is the CDK context key (`cdk synth -c env=dev`) that picks
+// one environment to build; without it every environment is built.
+const SelectContextKey = "env"
+
+// RemovalPolicy says what happens to stateful resources (buckets, key, logs)
+// when the stack is deleted.
+type RemovalPolicy string
+
+// The removal policies an environment may choose.
+const (
+	// Retain keeps data when the stack is deleted; production's choice.
+	Retain RemovalPolicy = "retain"
+	// Destroy deletes buckets with their objects; for throw-away environments.
+	Destroy RemovalPolicy = "destroy"
+)
+
+// JobKind names one step of the pipeline that runs as a SageMaker job.
+type JobKind string
+
+// The job kinds, one per job binary.
+const (
+	Preprocess JobKind = "preprocess"
+	Train      JobKind = "train"
+	Evaluate   JobKind = "evaluate"
+	Infer      JobKind = "infer"
+)
+
+// JobKinds returns every job kind in pipeline order.
+func JobKinds() []JobKind { return []JobKind{Preprocess, Train, Evaluate, Infer} }
+
+// JobResources is the compute an environment gives one kind of job.
+type JobResources struct {
+	// InstanceType is a SageMaker ML instance type such as ml.m5.xlarge.
+	InstanceType string
+	// InstanceCount is how many instances the job runs on.
+	InstanceCount int
+	// VolumeSizeGB is the size of the ML storage volume of each instance.
+	VolumeSizeGB int
+	// MaxRuntime stops the job when it runs longer.
+	MaxRuntime time.Duration
+}
+
+// Schedules holds EventBridge schedule expressions; an empty one is off.
+type Schedules struct {
+	// Inference starts the batch inference state machine.
+	Inference string
+	// Retraining starts the training state machine.
+	Retraining string
+}
+
+// QualityGate is the default check a newly trained model must pass before it
+// is registered; an execution's input may override the threshold.
+type QualityGate struct {
+	// Metric is a metric name of evaluation.json, such as mse or auc.
+	Metric string
+	// Threshold is the worst acceptable value of Metric.
+	Threshold float64
+}
+
+// HigherIsBetter reports whether the gate passes values at or above the
+// threshold (auc, accuracy, f1, r2) rather than at or below it (errors).
+func (g QualityGate) HigherIsBetter() bool { return gateMetrics[g.Metric].higherIsBetter }
+
+// Environment is the validated configuration of one deployment environment.
+type Environment struct {
+	// Name is the environment's key in cdk.json, such as dev.
+	Name string
+	// Account is the AWS account ID; empty synthesizes environment-agnostic.
+	Account string
+	// Region is the AWS region; empty synthesizes environment-agnostic.
+	Region string
+	// RemovalPolicy applies to the buckets, the key and the log groups.
+	RemovalPolicy RemovalPolicy
+	// Jobs holds the compute of every job kind.
+	Jobs map[JobKind]JobResources
+	// Schedules holds the EventBridge schedules; empty ones are off.
+	Schedules Schedules
+	// QualityGate is the default gate of the training pipeline.
+	QualityGate QualityGate
+	// NotificationEmail, when set, is subscribed to the notification topic.
+	NotificationEmail string
+	// LogRetentionDays is how long log groups keep events.
+	LogRetentionDays int
+	// Tags are applied to every taggable resource besides "environment".
+	Tags map[string]string
+}
+
+// ConfigError is a problem with one field of one environment. Its message
+// names the environment, the field, the bad value and what would be valid.
+type ConfigError struct {
+	// Env is the environment's name.
+	Env string
+	// Field is the dotted path of the field, such as jobs.train.instanceCount.
+	Field string
+	// Value is the bad value as written, or empty when the field is missing.
+	Value string
+	// Valid says what would be accepted.
+	Valid string
+}
+
+// Error returns the problem as one line.
+func (e *ConfigError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("environment %q: %s is missing; valid: %s", e.Env, e.Field, e.Valid)
+	}
+	return fmt.Sprintf("environment %q: %s = %s is invalid; valid: %s", e.Env, e.Field, e.Value, e.Valid)
+}
+
+// Limits and defaults of the job resources. The ranges are the ones the
+// SageMaker CreateProcessingJob and CreateTrainingJob APIs share.
+const (
+	minInstanceCount  = 1
+	maxInstanceCount  = 100
+	minVolumeSizeGB   = 1
+	maxVolumeSizeGB   = 16384
+	minRuntimeMinutes = 1
+	// 5 days: below both the processing (5 days) and training (28 days) caps.
+	maxRuntimeMinutes = 5 * 24 * 60
+
+	defaultInstanceCount  = 1
+	defaultVolumeSizeGB   = 30
+	defaultRuntimeMinutes = 60
+	defaultRetentionDays  = 30
+)
+
+// logRetentionDays are the values CloudWatch Logs accepts for retention.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+type gateMetric struct {
+	higherIsBetter bool
+	min, max       float64
+}
+
+// gateMetrics are the metrics evaluation.json reports, with their ranges.
+var gateMetrics = map[string]gateMetric{
+	"mse":      {min: 0, max: math.Inf(1)},
+	"rmse":     {min: 0, max: math.Inf(1)},
+	"mae":      {min: 0, max: math.Inf(1)},
+	"logloss":  {min: 0, max: math.Inf(1)},
+	"r2":       {higherIsBetter: true, min: math.Inf(-1), max: 1},
+	"auc":      {higherIsBetter: true, min: 0, max: 1},
+	"accuracy": {higherIsBetter: true, min: 0, max: 1},
+	"f1":       {higherIsBetter: true, min: 0, max: 1},
+}
+
+var (
+	envNameRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
+	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	instanceTypeRE = regexp.MustCompile(`^ml\.[a-z][a-z0-9-]*\.(medium|large|[0-9]*xlarge|metal)$`)
+	rateRE         = regexp.MustCompile(`^rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)$`)
+	cronRE         = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
+	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// The raw shapes mirror cdk.json; pointers tell a missing field from a zero.
+type rawEnvironment struct {
+	Account           string            `json:"account"`
+	Region            string            `json:"region"`
+	RemovalPolicy     string            `json:"removalPolicy"`
+	Jobs              rawJobs           `json:"jobs"`
+	Schedules         rawSchedules      `json:"schedules"`
+	QualityGate       rawQualityGate    `json:"qualityGate"`
+	NotificationEmail string            `json:"notificationEmail"`
+	LogRetentionDays  *int              `json:"logRetentionDays"`
+	Tags              map[string]string `json:"tags"`
+}
+
+type rawJobs struct {
+	Preprocess *rawJob `json:"preprocess"`
+	Train      *rawJob `json:"train"`
+	Evaluate   *rawJob `json:"evaluate"`
+	Infer      *rawJob `json:"infer"`
+}
+
+type rawJob struct {
+	InstanceType      string `json:"instanceType"`
+	InstanceCount     *int   `json:"instanceCount"`
+	VolumeSizeGB      *int   `json:"volumeSizeGb"`
+	MaxRuntimeMinutes *int   `json:"maxRuntimeMinutes"`
+}
+
+type rawSchedules struct {
+	Inference  string `json:"inference"`
+	Retraining string `json:"retraining"`
+}
+
+type rawQualityGate struct {
+	Metric    string   `json:"metric"`
+	Threshold *float64 `json:"threshold"`
+}
+
+// LoadEnvironments parses the value of the "environments" context key and
+// returns the environments that selector picks: the one it names, or all of
+// them in name order when it is empty. Only the returned environments are
+// validated, so a half-written environment does not block the others.
+// Every problem found is reported, one per line.
+func LoadEnvironments(environments any, selector string) ([]Environment, error) {
+	if environments == nil {
+		return nil, fmt.Errorf("context key %q is missing: cdk.json must define the environments", EnvironmentsContextKey)
+	}
+	data, err := json.Marshal(environments)
+	if err != nil {
+		return nil, fmt.Errorf("context key %q: %w", EnvironmentsContextKey, err)
+	}
+	var byName map[string]json.RawMessage
+	if err := json.Unmarshal(data, &byName); err != nil || byName == nil {
+		return nil, fmt.Errorf("context key %q must be an object keyed by environment name, got %s", EnvironmentsContextKey, data)
+	}
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if selector != "" {
+		if _, ok := byName[selector]; !ok {
+			return nil, fmt.Errorf("unknown environment %q; valid: %s", selector, strings.Join(names, ", "))
+		}
+		names = []string{selector}
+	}
+	var envs []Environment
+	var errs []error
+	for _, name := range names {
+		env, err := parseEnvironment(name, byName[name])
+		errs = append(errs, err)
+		envs = append(envs, env)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return envs, nil
+}
+
+// parseEnvironment decodes and validates one environment.
+func parseEnvironment(name string, data json.RawMessage) (Environment, error) {
+	if !envNameRE.MatchString(name) {
+		return Environment{}, &ConfigError{Env: name, Field: "name", Value: strconv.Quote(name),
+			Valid: "1 to 16 lowercase letters, digits or hyphens, starting with a letter"}
+	}
+	if unknown := unknownFields(data, reflect.TypeFor[rawEnvironment](), ""); len(unknown) > 0 {
+		return Environment{}, &ConfigError{Env: name, Field: unknown[0], Value: "(unknown field)",
+			Valid: "one of the fields documented in README.md"}
+	}
+	var raw rawEnvironment
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			field := typeErr.Field
+			if field == "" {
+				field = "(environment)"
+			}
+			return Environment{}, &ConfigError{Env: name, Field: field, Value: "a JSON " + typeErr.Value,
+				Valid: "a JSON " + jsonKind(typeErr.Type)}
+		}
+		return Environment{}, &ConfigError{Env: name, Field: "(environment)", Value: string(data), Valid: "a JSON object"}
+	}
+	return raw.validate(name)
+}
+
+// validate converts raw into an Environment, applying defaults, and returns
+// every problem it finds.
+func (raw rawEnvironment) validate(name string) (Environment, error) {
+	var errs []error
+	bad := func(field, value, valid string) {
+		errs = append(errs, &ConfigError{Env: name, Field: field, Value: value, Valid: valid})
+	}
+	env := Environment{
+		Name:              name,
+		Account:           raw.Account,
+		Region:            raw.Region,
+		RemovalPolicy:     RemovalPolicy(raw.RemovalPolicy),
+		Jobs:              map[JobKind]JobResources{},
+		Schedules:         Schedules(raw.Schedules),
+		NotificationEmail: raw.NotificationEmail,
+		LogRetentionDays:  intOr(raw.LogRetentionDays, defaultRetentionDays),
+		Tags:              raw.Tags,
+	}
+	if env.Account != "" && !accountRE.MatchString(env.Account) {
+		bad("account", strconv.Quote(env.Account), "a 12-digit AWS account ID, or omit it for an environment-agnostic stack")
+	}
+	if env.Region != "" && !regionRE.MatchString(env.Region) {
+		bad("region", strconv.Quote(env.Region), "an AWS region such as eu-west-1, or omit it for an environment-agnostic stack")
+	}
+	if env.RemovalPolicy != Retain && env.RemovalPolicy != Destroy {
+		bad("removalPolicy", quoteOrEmpty(raw.RemovalPolicy), `"retain" or "destroy"`)
+	}
+
+	jobs := map[JobKind]*rawJob{Preprocess: raw.Jobs.Preprocess, Train: raw.Jobs.Train, Evaluate: raw.Jobs.Evaluate, Infer: raw.Jobs.Infer}
+	for _, kind := range JobKinds() {
+		job := jobs[kind]
+		field := "jobs." + string(kind)
+		if job == nil {
+			bad(field, "", "an object with at least instanceType")
+			continue
+		}
+		res := JobResources{
+			InstanceType:  job.InstanceType,
+			InstanceCount: intOr(job.InstanceCount, defaultInstanceCount),
+			VolumeSizeGB:  intOr(job.VolumeSizeGB, defaultVolumeSizeGB),
+			MaxRuntime:    time.Duration(intOr(job.MaxRuntimeMinutes, defaultRuntimeMinutes)) * time.Minute,
+		}
+		if !instanceTypeRE.MatchString(res.InstanceType) {
+			bad(field+".instanceType", quoteOrEmpty(res.InstanceType), "a SageMaker ML instance type such as ml.m5.xlarge")
+		}
+		if res.InstanceCount < minInstanceCount || res.InstanceCount > maxInstanceCount {
+			bad(field+".instanceCount", strconv.Itoa(res.InstanceCount), fmt.Sprintf("an integer from %d to %d", minInstanceCount, maxInstanceCount))
+		}
+		if res.VolumeSizeGB < minVolumeSizeGB || res.VolumeSizeGB > maxVolumeSizeGB {
+			bad(field+".volumeSizeGb", strconv.Itoa(res.VolumeSizeGB), fmt.Sprintf("an integer from %d to %d", minVolumeSizeGB, maxVolumeSizeGB))
+		}
+		if minutes := int(res.MaxRuntime / time.Minute); minutes < minRuntimeMinutes || minutes > maxRuntimeMinutes {
+			bad(field+".maxRuntimeMinutes", strconv.Itoa(minutes), fmt.Sprintf("an integer from %d to %d", minRuntimeMinutes, maxRuntimeMinutes))
+		}
+		env.Jobs[kind] = res
+	}
+
+	for _, s := range []struct{ field, expr string }{
+		{"schedules.inference", env.Schedules.Inference},
+		{"schedules.retraining", env.Schedules.Retraining},
+	} {
+		if s.expr != "" && !rateRE.MatchString(s.expr) && !cronRE.MatchString(s.expr) {
+			bad(s.field, strconv.Quote(s.expr), `an EventBridge expression such as "rate(1 day)" or "cron(0 6 * * ? *)", or "" for off`)
+		}
+	}
+
+	metric, known := gateMetrics[raw.QualityGate.Metric]
+	if !known {
+		bad("qualityGate.metric", quoteOrEmpty(raw.QualityGate.Metric), "one of "+strings.Join(sortedKeys(gateMetrics), ", "))
+	}
+	switch t := raw.QualityGate.Threshold; {
+	case t == nil:
+		bad("qualityGate.threshold", "", "a number")
+	case known && (math.IsNaN(*t) || *t < metric.min || *t > metric.max):
+		bad("qualityGate.threshold", strconv.FormatFloat(*t, 'g', -1, 64), fmt.Sprintf("a number from %g to %g for %s", metric.min, metric.max, raw.QualityGate.Metric))
+	default:
+		env.QualityGate = QualityGate{Metric: raw.QualityGate.Metric, Threshold: *t}
+	}
+
+	if env.NotificationEmail != "" && !emailRE.MatchString(env.NotificationEmail) {
+		bad("notificationEmail", strconv.Quote(env.NotificationEmail), "an e-mail address, or omit it for no subscription")
+	}
+	if !slices.Contains(logRetentionDays, env.LogRetentionDays) {
+		bad("logRetentionDays", strconv.Itoa(env.LogRetentionDays), "one of the CloudWatch Logs retention values "+joinInts(logRetentionDays))
+	}
+	for _, key := range sortedKeys(env.Tags) {
+		value := env.Tags[key]
+		switch {
+		case key == "" || len(key) > 128 || strings.HasPrefix(key, "aws:"):
+			bad("tags", strconv.Quote(key), "tag keys of 1 to 128 characters not starting with aws:")
+		case key == "environment":
+			bad("tags.environment", strconv.Quote(value), "no value: the environment tag is set to the environment's name")
+		case len(value) > 256:
+			bad("tags."+key, strconv.Quote(value), "a tag value of at most 256 characters")
+		}
+	}
+	return env, errors.Join(errs...)
+}
+
+// unknownFields returns the dotted paths of object keys in data that typ
+// (a struct with json tags, possibly nested) does not declare, in order.
+func unknownFields(data json.RawMessage, typ reflect.Type, prefix string) []string {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if typ.Kind() != reflect.Struct {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return nil // not an object: the decoder reports the type error
+	}
+	fields := map[string]reflect.Type{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		fields[strings.Split(f.Tag.Get("json"), ",")[0]] = f.Type
+	}
+	var unknown []string
+	for _, key := range sortedKeys(obj) {
+		ft, ok := fields[key]
+		if !ok {
+			unknown = append(unknown, prefix+key)
+			continue
+		}
+		unknown = append(unknown, unknownFields(obj[key], ft, prefix+key+".")...)
+	}
+	return unknown
+}
+
+func intOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func quoteOrEmpty(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strconv.Quote(s)
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	default:
+		return t.String()
+	}
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,277 @@
+package infra
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// validEnv returns a complete environment as cdk.json writes it.
+func validEnv() map[string]any {
+	job := func(t string) map[string]any {
+		return map[string]any{"instanceType": t, "instanceCount": 2, "volumeSizeGb": 40, "maxRuntimeMinutes": 90}
+	}
+	return map[string]any{
+		"account":       "123456789012",
+		"region":        "eu-west-1",
+		"removalPolicy": "retain",
+		"jobs": map[string]any{
+			"preprocess": job("ml.m5.large"),
+			"train":      job("ml.m5.2xlarge"),
+			"evaluate":   job("ml.t3.medium"),
+			"infer":      job("ml.c5.18xlarge"),
+		},
+		"schedules":         map[string]any{"inference": "rate(1 day)", "retraining": "cron(0 3 ? * SUN *)"},
+		"qualityGate":       map[string]any{"metric": "mse", "threshold": 5.5},
+		"notificationEmail": "ml-team@example.com",
+		"logRetentionDays":  90,
+		"tags":              map[string]any{"team": "ml"},
+	}
+}
+
+// set writes value at a dotted path of m; a nil value deletes the key.
+func set(m map[string]any, path string, value any) {
+	keys := strings.Split(path, ".")
+	for _, k := range keys[:len(keys)-1] {
+		m = m[k].(map[string]any)
+	}
+	if value == nil {
+		delete(m, keys[len(keys)-1])
+		return
+	}
+	m[keys[len(keys)-1]] = value
+}
+
+func TestLoadEnvironmentsValid(t *testing.T) {
+	envs, err := LoadEnvironments(map[string]any{"prod": validEnv()}, "")
+	require.NoError(t, err)
+	require.Len(t, envs, 1)
+	got := envs[0]
+	want := Environment{
+		Name:          "prod",
+		Account:       "123456789012",
+		Region:        "eu-west-1",
+		RemovalPolicy: Retain,
+		Jobs: map[JobKind]JobResources{
+			Preprocess: {InstanceType: "ml.m5.large", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
+			Train:      {InstanceType: "ml.m5.2xlarge", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
+			Evaluate:   {InstanceType: "ml.t3.medium", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
+			Infer:      {InstanceType: "ml.c5.18xlarge", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
+		},
+		Schedules:         Schedules{Inference: "rate(1 day)", Retraining: "cron(0 3 ? * SUN *)"},
+		QualityGate:       QualityGate{Metric: "mse", Threshold: 5.5},
+		NotificationEmail: "ml-team@example.com",
+		LogRetentionDays:  90,
+		Tags:              map[string]string{"team": "ml"},
+	}
+	assert.Equal(t, want, got)
+	assert.False(t, got.QualityGate.HigherIsBetter(), "mse gate passes lower values")
+}
+
+func TestLoadEnvironmentsDefaults(t *testing.T) {
+	env := validEnv()
+	for _, p := range []string{"account", "region", "schedules", "notificationEmail", "logRetentionDays", "tags"} {
+		set(env, p, nil)
+	}
+	for _, kind := range JobKinds() {
+		for _, f := range []string{"instanceCount", "volumeSizeGb", "maxRuntimeMinutes"} {
+			set(env, "jobs."+string(kind)+"."+f, nil)
+		}
+	}
+	envs, err := LoadEnvironments(map[string]any{"dev": env}, "dev")
+	require.NoError(t, err)
+	got := envs[0]
+	assert.Equal(t, "", got.Account, "account defaults to environment-agnostic")
+	assert.Equal(t, "", got.Region, "region defaults to environment-agnostic")
+	assert.Equal(t, Schedules{}, got.Schedules, "schedules default to off")
+	assert.Equal(t, 30, got.LogRetentionDays)
+	assert.Equal(t, JobResources{InstanceType: "ml.m5.2xlarge", InstanceCount: 1, VolumeSizeGB: 30, MaxRuntime: time.Hour}, got.Jobs[Train])
+}
+
+func TestLoadEnvironmentsSelection(t *testing.T) {
+	all := map[string]any{"prod": validEnv(), "dev": validEnv(), "staging": validEnv()}
+	tests := []struct {
+		selector string
+		want     []string
+		wantErr  string
+	}{
+		{selector: "", want: []string{"dev", "prod", "staging"}},
+		{selector: "staging", want: []string{"staging"}},
+		{selector: "qa", wantErr: `unknown environment "qa"; valid: dev, prod, staging`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.selector, func(t *testing.T) {
+			envs, err := LoadEnvironments(all, tt.selector)
+			if tt.wantErr != "" {
+				require.EqualError(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			var names []string
+			for _, e := range envs {
+				names = append(names, e.Name)
+			}
+			assert.Equal(t, tt.want, names, "LoadEnvironments(%q) names", tt.selector)
+		})
+	}
+}
+
+func TestLoadEnvironmentsValidatesOnlySelected(t *testing.T) {
+	broken := validEnv()
+	set(broken, "removalPolicy", "keep")
+	envs, err := LoadEnvironments(map[string]any{"dev": validEnv(), "prod": broken}, "dev")
+	require.NoError(t, err, "a broken prod must not block synthesizing dev")
+	assert.Len(t, envs, 1)
+	_, err = LoadEnvironments(map[string]any{"dev": validEnv(), "prod": broken}, "")
+	assert.ErrorContains(t, err, `environment "prod": removalPolicy`)
+}
+
+func TestLoadEnvironmentsErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		path  string
+		value any
+		want  string
+	}{
+		{"instance count zero", "jobs.train.instanceCount", 0,
+			`environment "prod": jobs.train.instanceCount = 0 is invalid; valid: an integer from 1 to 100`},
+		{"instance count too high", "jobs.infer.instanceCount", 101,
+			`environment "prod": jobs.infer.instanceCount = 101 is invalid; valid: an integer from 1 to 100`},
+		{"instance count not a number", "jobs.infer.instanceCount", "two",
+			`environment "prod": jobs.infer.instanceCount = a JSON string is invalid; valid: a JSON number`},
+		{"instance count fractional", "jobs.infer.instanceCount", 1.5,
+			`environment "prod": jobs.infer.instanceCount = a JSON number 1.5 is invalid; valid: a JSON number`},
+		{"instance type", "jobs.preprocess.instanceType", "m5.large",
+			`environment "prod": jobs.preprocess.instanceType = "m5.large" is invalid; valid: a SageMaker ML instance type such as ml.m5.xlarge`},
+		{"instance type missing", "jobs.preprocess.instanceType", nil,
+			`environment "prod": jobs.preprocess.instanceType is missing; valid: a SageMaker ML instance type such as ml.m5.xlarge`},
+		{"job missing", "jobs.evaluate", nil,
+			`environment "prod": jobs.evaluate is missing; valid: an object with at least instanceType`},
+		{"volume", "jobs.train.volumeSizeGb", 0,
+			`environment "prod": jobs.train.volumeSizeGb = 0 is invalid; valid: an integer from 1 to 16384`},
+		{"runtime", "jobs.train.maxRuntimeMinutes", 7201,
+			`environment "prod": jobs.train.maxRuntimeMinutes = 7201 is invalid; valid: an integer from 1 to 7200`},
+		{"account", "account", "12345",
+			`environment "prod": account = "12345" is invalid; valid: a 12-digit AWS account ID, or omit it for an environment-agnostic stack`},
+		{"region", "region", "Europe",
+			`environment "prod": region = "Europe" is invalid; valid: an AWS region such as eu-west-1, or omit it for an environment-agnostic stack`},
+		{"removal policy", "removalPolicy", "snapshot",
+			`environment "prod": removalPolicy = "snapshot" is invalid; valid: "retain" or "destroy"`},
+		{"removal policy missing", "removalPolicy", nil,
+			`environment "prod": removalPolicy is missing; valid: "retain" or "destroy"`},
+		{"schedule", "schedules.inference", "every day",
+			`environment "prod": schedules.inference = "every day" is invalid; valid: an EventBridge expression such as "rate(1 day)" or "cron(0 6 * * ? *)", or "" for off`},
+		{"cron with five fields", "schedules.retraining", "cron(0 3 * * *)",
+			`environment "prod": schedules.retraining = "cron(0 3 * * *)" is invalid; valid: an EventBridge expression such as "rate(1 day)" or "cron(0 6 * * ? *)", or "" for off`},
+		{"gate metric", "qualityGate.metric", "precision",
+			`environment "prod": qualityGate.metric = "precision" is invalid; valid: one of accuracy, auc, f1, logloss, mae, mse, r2, rmse`},
+		{"gate threshold missing", "qualityGate.threshold", nil,
+			`environment "prod": qualityGate.threshold is missing; valid: a number`},
+		{"gate threshold negative", "qualityGate.threshold", -1,
+			`environment "prod": qualityGate.threshold = -1 is invalid; valid: a number from 0 to +Inf for mse`},
+		{"email", "notificationEmail", "ml-team",
+			`environment "prod": notificationEmail = "ml-team" is invalid; valid: an e-mail address, or omit it for no subscription`},
+		{"retention", "logRetentionDays", 10,
+			`environment "prod": logRetentionDays = 10 is invalid; valid: one of the CloudWatch Logs retention values 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653`},
+		{"reserved tag", "tags.environment", "x",
+			`environment "prod": tags.environment = "x" is invalid; valid: no value: the environment tag is set to the environment's name`},
+		{"aws tag", "tags.aws:foo", "x",
+			`environment "prod": tags = "aws:foo" is invalid; valid: tag keys of 1 to 128 characters not starting with aws:`},
+		{"unknown field", "jobs.train.instanceCont", 2,
+			`environment "prod": jobs.train.instanceCont = (unknown field) is invalid; valid: one of the fields documented in README.md`},
+		{"unknown job kind", "jobs.serve", map[string]any{"instanceType": "ml.m5.large"},
+			`environment "prod": jobs.serve = (unknown field) is invalid; valid: one of the fields documented in README.md`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := validEnv()
+			set(env, tt.path, tt.value)
+			_, err := LoadEnvironments(map[string]any{"prod": env}, "")
+			require.Error(t, err, "LoadEnvironments with %s = %v", tt.path, tt.value)
+			assert.Equal(t, tt.want, err.Error(), "LoadEnvironments with %s = %v", tt.path, tt.value)
+			assert.NotContains(t, err.Error(), "\n", "one problem gives a one-line message")
+		})
+	}
+}
+
+func TestLoadEnvironmentsThresholdRange(t *testing.T) {
+	tests := []struct {
+		metric    string
+		threshold float64
+		ok        bool
+	}{
+		{"auc", 0.8, true},
+		{"auc", 1.2, false},
+		{"r2", -3, true},
+		{"r2", 1.01, false},
+		{"rmse", 0, true},
+	}
+	for _, tt := range tests {
+		env := validEnv()
+		set(env, "qualityGate", map[string]any{"metric": tt.metric, "threshold": tt.threshold})
+		envs, err := LoadEnvironments(map[string]any{"prod": env}, "")
+		if !tt.ok {
+			assert.Error(t, err, "gate %s %g", tt.metric, tt.threshold)
+			continue
+		}
+		require.NoError(t, err, "gate %s %g", tt.metric, tt.threshold)
+		assert.Equal(t, tt.metric == "auc" || tt.metric == "r2", envs[0].QualityGate.HigherIsBetter(), "HigherIsBetter(%s)", tt.metric)
+	}
+}
+
+func TestLoadEnvironmentsReportsEveryProblem(t *testing.T) {
+	env := validEnv()
+	set(env, "jobs.train.instanceCount", 0)
+	set(env, "removalPolicy", "keep")
+	_, err := LoadEnvironments(map[string]any{"prod": env}, "")
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	assert.Len(t, lines, 2, "one line per problem: %q", err.Error())
+}
+
+func TestLoadEnvironmentsShape(t *testing.T) {
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"missing", nil, `context key "environments" is missing: cdk.json must define the environments`},
+		{"not an object", []any{"dev"}, `context key "environments" must be an object keyed by environment name, got ["dev"]`},
+		{"bad name", map[string]any{"Dev Env": validEnv()}, `environment "Dev Env": name = "Dev Env" is invalid; valid: 1 to 16 lowercase letters, digits or hyphens, starting with a letter`},
+		{"environment not an object", map[string]any{"dev": "small"}, `environment "dev": (environment) = a JSON string is invalid; valid: a JSON object`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadEnvironments(tt.in, "")
+			require.Error(t, err)
+			assert.Equal(t, tt.want, err.Error())
+		})
+	}
+}
+
+// TestProjectContextIsValid keeps the shipped cdk.json loadable.
+func TestProjectContextIsValid(t *testing.T) {
+	ctx, err := ReadContext("../cdk.json")
+	require.NoError(t, err)
+	envs, err := LoadEnvironments(ctx[EnvironmentsContextKey], "")
+	require.NoError(t, err)
+	var names []string
+	for _, e := range envs {
+		names = append(names, e.Name)
+	}
+	assert.Equal(t, []string{"dev", "prod", "staging"}, names)
+	byName := map[string]Environment{}
+	for _, e := range envs {
+		byName[e.Name] = e
+	}
+	assert.Equal(t, Destroy, byName["dev"].RemovalPolicy, "dev is torn down with its data")
+	assert.Equal(t, Retain, byName["prod"].RemovalPolicy, "prod keeps its data")
+	assert.Equal(t, Schedules{}, byName["dev"].Schedules, "dev runs no schedules")
+	data, err := json.Marshal(ctx["@aws-cdk/core:enablePartitionLiterals"])
+	require.NoError(t, err)
+	assert.Equal(t, "true", string(data), "cdk.json carries the recommended feature flags")
+}
