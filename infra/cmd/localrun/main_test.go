@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func TestRunSynthesizesAndSaysWhere(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "assembly")
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"-cdk-json", "../../../cdk.json", "-env", "dev", "-out", out}, &stdout, &stderr)
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	template := filepath.Join(out, "MlPipeline-dev.template.json")
+	assert.Contains(t, stdout.String(), "Synthesized 1 stack(s) offline into "+out)
+	assert.Contains(t, stdout.String(), "MlPipeline-dev.template.json")
+	info, err := os.Stat(template)
+	require.NoError(t, err, "the template it names exists")
+	assert.NotZero(t, info.Size())
+}
+
+func TestRunHelpAndBadArguments(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, flag.ErrHelp, run([]string{"-h"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "-env")
+
+	stderr.Reset()
+	assert.EqualError(t, run([]string{"extra"}, &stdout, &stderr), `unexpected arguments ["extra"]`)
+	assert.Error(t, run([]string{"-cdk-json", filepath.Join(t.TempDir(), "missing.json")}, &stdout, &stderr))
+}
