@@ -1,0 +1,53 @@
+package test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// nagFindings returns the cdk-nag messages of one level on stack, each with
+// the construct path it is about.
+func nagFindings(stack assertions.Annotations, level string) []string {
+	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	var msgs *[]*cxapi.SynthesisMessage
+	if level == "error" {
+		msgs = stack.FindError(jsii.String("*"), match)
+	} else {
+		msgs = stack.FindWarning(jsii.String("*"), match)
+	}
+	var out []string
+	for _, m := range *msgs {
+		out = append(out, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
+	}
+	return out
+}
+
+func TestCdkNagAwsSolutions(t *testing.T) {
+	require.NotEmpty(t, stacks)
+	for _, stack := range stacks {
+		t.Run(*stack.StackName(), func(t *testing.T) {
+			annotations := assertions.Annotations_FromStack(stack)
+			for _, w := range nagFindings(annotations, "warning") {
+				t.Logf("warning %s", w)
+			}
+			for _, e := range nagFindings(annotations, "error") {
+				t.Errorf("error %s", e)
+			}
+		})
+	}
+}
+
+// TestCdkNagRuns guards the test above against passing vacuously: a plain
+// bucket without SSL enforcement or access logs must be reported.
+func TestCdkNagRuns(t *testing.T) {
+	errs := nagFindings(assertions.Annotations_FromStack(nagCanary), "error")
+	require.NotEmpty(t, errs, "cdk-nag errors of a bucket without SSL enforcement")
+	assert.Contains(t, strings.Join(errs, "\n"), "AwsSolutions-S10", "cdk-nag errors of a bucket without SSL enforcement")
+}
