@@ -61,6 +61,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "  %s\n", t)
 	}
-	fmt.Fprintln(stdout, "Deploy one with: npx aws-cdk@2 deploy -c env=<name> (see README.md).")
+	fmt.Fprintln(stdout, "Deploy one with: npx -y aws-cdk@2 deploy -c env=<name> (see README.md).")
 	return nil
 }
