@@ -155,16 +155,20 @@ type gateMetric struct {
 	min, max       float64
 }
 
-// gateMetrics are the metrics evaluation.json reports, with their ranges.
+// gateMetrics are the metrics evaluation.json reports, by their key there
+// (regression_metrics.<key> or binary_classification_metrics.<key>), with
+// their ranges.
 var gateMetrics = map[string]gateMetric{
-	"mse":      {min: 0, max: math.Inf(1)},
-	"rmse":     {min: 0, max: math.Inf(1)},
-	"mae":      {min: 0, max: math.Inf(1)},
-	"logloss":  {min: 0, max: math.Inf(1)},
-	"r2":       {higherIsBetter: true, min: math.Inf(-1), max: 1},
-	"auc":      {higherIsBetter: true, min: 0, max: 1},
-	"accuracy": {higherIsBetter: true, min: 0, max: 1},
-	"f1":       {higherIsBetter: true, min: 0, max: 1},
+	"mse":       {min: 0, max: math.Inf(1)},
+	"rmse":      {min: 0, max: math.Inf(1)},
+	"mae":       {min: 0, max: math.Inf(1)},
+	"log_loss":  {min: 0, max: math.Inf(1)},
+	"r2":        {higherIsBetter: true, min: math.Inf(-1), max: 1},
+	"auc":       {higherIsBetter: true, min: 0, max: 1},
+	"accuracy":  {higherIsBetter: true, min: 0, max: 1},
+	"f1":        {higherIsBetter: true, min: 0, max: 1},
+	"precision": {higherIsBetter: true, min: 0, max: 1},
+	"recall":    {higherIsBetter: true, min: 0, max: 1},
 }
 
 var (
