@@ -35,6 +35,12 @@ func (s *Set) Create(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	// CreateTemp makes the file private; outputs are ordinary readable files.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	file := &File{Writer: bufio.NewWriterSize(f, 1<<20), f: f, path: path}
 	s.files = append(s.files, file)
 	return file, nil

@@ -32,6 +32,9 @@ func TestCommitPublishesAll(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "2\n", string(got))
 	assert.Equal(t, []string{"a", "two.csv"}, names(t, dir), "no temporary file stays")
+	info, err := os.Stat(filepath.Join(dir, "two.csv"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), info.Mode().Perm(), "outputs are world-readable like any written file")
 }
 
 func TestAbortLeavesNothing(t *testing.T) {
