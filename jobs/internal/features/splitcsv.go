@@ -1,0 +1,116 @@
+package features
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
+)
+
+// The split files are header-less CSV with the label first and the features
+// after it: the layout SageMaker's built-in XGBoost algorithm reads, so that
+// it can train on the same files.
+
+// WriteSplit writes the given rows of t, transformed by p, to w.
+func WriteSplit(w io.Writer, t *Table, rows []int, p *Preprocessor) error {
+	feat := make([]float32, p.NumFeatures())
+	var buf []byte
+	for _, r := range rows {
+		if err := p.TransformRow(t, r, feat); err != nil {
+			return fmt.Errorf("row %d: %w", r+1, err)
+		}
+		buf = AppendRow(buf[:0], t.Labels[r], feat)
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AppendRow appends one split line: the label, then the features in their
+// shortest float32 form, so that any reader parsing them as float32 (as
+// XGBoost does) gets exactly the values the model was trained on.
+func AppendRow(buf []byte, label float64, feat []float32) []byte {
+	buf = strconv.AppendFloat(buf, label, 'g', -1, 64)
+	for _, f := range feat {
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, float64(f), 'g', -1, 32)
+	}
+	return append(buf, '\n')
+}
+
+// SplitData is a split read back: labels and a dense row-major feature matrix.
+type SplitData struct {
+	// Labels holds one label per row.
+	Labels []float32
+	// Features holds Rows x Cols values, row after row.
+	Features []float32
+	// Cols is the number of features per row.
+	Cols int
+}
+
+// Rows returns the number of rows.
+func (d *SplitData) Rows() int { return len(d.Labels) }
+
+// ReadSplit reads every split file at path (a file or a directory of files)
+// and fails on an empty split, a ragged row or a value that is not a finite
+// number, naming the file and line.
+func ReadSplit(path string) (*SplitData, error) {
+	files, err := InputFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	d := &SplitData{Cols: -1}
+	for _, file := range files {
+		if err := d.readFile(file); err != nil {
+			return nil, err
+		}
+	}
+	if d.Rows() == 0 {
+		return nil, fmt.Errorf("split %s: no rows; valid: at least one row", path)
+	}
+	return d, nil
+}
+
+func (d *SplitData) readFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	name := filepath.Base(path)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		fields := bytes.Split(sc.Bytes(), []byte{','})
+		if len(fields) == 1 && len(fields[0]) == 0 {
+			continue // blank line
+		}
+		if d.Cols < 0 {
+			d.Cols = len(fields) - 1
+		}
+		if len(fields)-1 != d.Cols || d.Cols == 0 {
+			return fmt.Errorf("%s:%d: %d features, earlier rows have %d; valid: the same number of features on every row, at least one", name, line, len(fields)-1, d.Cols)
+		}
+		for i, field := range fields {
+			v, err := dataset.ParseNumber(field)
+			if err != nil {
+				return fmt.Errorf("%s:%d: field %d: %w", name, line, i+1, err)
+			}
+			if i == 0 {
+				d.Labels = append(d.Labels, float32(v))
+			} else {
+				d.Features = append(d.Features, float32(v))
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}

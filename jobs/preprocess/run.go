@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
+)
+
+const about = `Reads raw CSV files through a data schema, splits them into seeded
+train/validation/test sets (stratified for binary classification), fits a
+preprocessor on the training rows (median/mode imputation, standardisation,
+one-hot encoding with a bucket for unseen categories) and writes under -output:
+  train/train.csv, validation/validation.csv, test/test.csv   header-less, target first
+  preprocessor/preprocessor.json, preprocessor/schema.json    for training and inference
+  profile/profile.json                                        training data profile`
+
+// Output file names below -output, one folder per SageMaker processing output.
+var outputs = struct{ train, validation, test, preprocessor, schema, profile string }{
+	train:        filepath.Join("train", "train.csv"),
+	validation:   filepath.Join("validation", "validation.csv"),
+	test:         filepath.Join("test", "test.csv"),
+	preprocessor: filepath.Join("preprocessor", "preprocessor.json"),
+	schema:       filepath.Join("preprocessor", "schema.json"),
+	profile:      filepath.Join("profile", "profile.json"),
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	cmd := jobcli.New("preprocess", about, sagemaker.Processing, stderr)
+	defer cmd.Report(&err)
+	p := sagemaker.Default()
+	input := cmd.Flags.String("input", filepath.Join(p.Root, "processing", "input", "data"), "raw CSV `file or directory`")
+	testInput := cmd.Flags.String("test-input", "", "raw CSV `file or directory` to use as the test set instead of a share of -input")
+	schemaPath := cmd.Flags.String("schema", filepath.Join(p.Root, "processing", "input", "schema", "schema.json"), "data schema `file`")
+	output := cmd.Flags.String("output", filepath.Join(p.Root, "processing", "output"), "output `directory`")
+	trainFrac := cmd.Flags.Float64("train-fraction", 0.7, "share of the rows for training")
+	validFrac := cmd.Flags.Float64("validation-fraction", 0.15, "share of the rows for validation; the rest is the test set")
+	seed := cmd.Flags.Uint64("seed", 42, "seed of the split")
+	if err := cmd.Parse(args); err != nil {
+		return err
+	}
+
+	schema, err := dataset.Load(*schemaPath)
+	if err != nil {
+		return err
+	}
+	table := features.NewTable(schema)
+	if err := readInto(table, *input); err != nil {
+		return err
+	}
+	pool := table.Len()
+	if pool == 0 {
+		return fmt.Errorf("input %s: no data rows", *input)
+	}
+	classification := schema.Task == dataset.BinaryClassification
+	var split features.Split
+	if *testInput == "" {
+		split, err = features.SplitRows(table.Labels, *trainFrac, *validFrac, *seed, classification)
+	} else {
+		// A given test set leaves -input to train and validation, in the
+		// ratio of their fractions.
+		if err = readInto(table, *testInput); err != nil {
+			return err
+		}
+		if table.Len() == pool {
+			return fmt.Errorf("test input %s: no data rows", *testInput)
+		}
+		split, err = features.SplitRows(table.Labels[:pool], *trainFrac/(*trainFrac+*validFrac), *validFrac/(*trainFrac+*validFrac), *seed, classification)
+		for r := pool; r < table.Len(); r++ {
+			split.Test = append(split.Test, r)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if classification {
+		if err := checkBothClasses(table.Labels, split.Train, schema.PositiveLabel); err != nil {
+			return err
+		}
+	}
+	prep, err := features.Fit(table, split.Train)
+	if err != nil {
+		return err
+	}
+
+	var files atomicfile.Set
+	defer files.Abort()
+	write := func(name string, fill func(io.Writer) error) error {
+		f, err := files.Create(filepath.Join(*output, name))
+		if err != nil {
+			return err
+		}
+		if err := fill(f); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		return nil
+	}
+	for _, part := range []struct {
+		file string
+		rows []int
+	}{{outputs.train, split.Train}, {outputs.validation, split.Validation}, {outputs.test, split.Test}} {
+		if err := write(part.file, func(w io.Writer) error { return features.WriteSplit(w, table, part.rows, prep) }); err != nil {
+			return err
+		}
+	}
+	if err := write(outputs.preprocessor, prep.WriteJSON); err != nil {
+		return err
+	}
+	if err := write(outputs.schema, schema.WriteJSON); err != nil {
+		return err
+	}
+	profile := features.NewProfile(table, split.Train)
+	if err := write(outputs.profile, profile.WriteJSON); err != nil {
+		return err
+	}
+	if err := files.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "preprocess: %d rows -> train %d, validation %d, test %d; %d features; outputs in %s\n",
+		table.Len(), len(split.Train), len(split.Validation), len(split.Test), prep.NumFeatures(), *output)
+	return nil
+}
+
+// readInto appends every file at path to t.
+func readInto(t *features.Table, path string) error {
+	files, err := features.InputFiles(path)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := t.ReadFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBothClasses fails when the training rows hold a single class, which
+// usually means the schema's positive label does not match the data.
+func checkBothClasses(labels []float64, rows []int, positive string) error {
+	pos := 0
+	for _, r := range rows {
+		if labels[r] == 1 {
+			pos++
+		}
+	}
+	if pos == 0 || pos == len(rows) {
+		return fmt.Errorf("training rows: %d of %d have the positive label %q; valid: both classes present (check the schema's positiveLabel and labelTrimSuffix)", pos, len(rows), positive)
+	}
+	return nil
+}
