@@ -304,6 +304,33 @@ func (r *Reader) layoutWithoutHeader(targetOptional bool) error {
 	return nil
 }
 
+// Continue returns a reader of src, a later part of the same file that
+// starts at physical line firstLine on a line boundary. It reads src with
+// r's column layout (from r's header, or r's first data line) and reads no
+// header of its own, so that several goroutines can each read a
+// line-aligned chunk of one file while r reads the first. The readers share
+// no mutable state.
+func (r *Reader) Continue(src io.Reader, firstLine int) *Reader {
+	n := len(r.names)
+	c := &Reader{
+		name: r.name, br: bufio.NewReaderSize(src, bufferSize),
+		sep: r.sep, comment: r.comment, missing: r.missing, positive: r.positive, trim: r.trim,
+		maxLine: r.maxLine, numeric: r.numeric, names: r.names, target: r.target,
+		binary: r.binary, hasTarget: r.hasTarget, fieldCol: r.fieldCol,
+		line:   firstLine - 1,
+		fields: make([][]byte, 0, len(r.fieldCol)),
+		rec:    Record{Raw: make([][]byte, n), Num: make([]float64, n), Missing: make([]bool, n)},
+	}
+	if !c.hasTarget {
+		c.rec.Missing[c.target] = true
+		c.rec.Label = math.NaN()
+		if c.numeric[c.target] {
+			c.rec.Num[c.target] = math.NaN()
+		}
+	}
+	return c
+}
+
 // HasTarget reports whether the file has the target column. It is false
 // only when Options.TargetOptional let the target be absent and it is.
 func (r *Reader) HasTarget() bool {

@@ -711,3 +711,32 @@ func TestReadDoesNotAllocate(t *testing.T) {
 		})
 	}
 }
+
+func TestContinueReadsLaterChunks(t *testing.T) {
+	s, err := Parse([]byte(`{"columns": [{"name": "a", "type": "numeric"}, {"name": "c", "type": "categorical"}, {"name": "y", "type": "numeric"}],
+		"target": "y", "task": "regression", "header": true}`))
+	require.NoError(t, err)
+	// The header puts the columns in another order and leaves out the target.
+	first, err := NewReader(strings.NewReader("c,a\nx,1\n"), "in.csv", s, Options{TargetOptional: true})
+	require.NoError(t, err)
+	rec, err := first.Read()
+	require.NoError(t, err)
+	assert.Equal(t, 2, rec.Line)
+
+	next := first.Continue(strings.NewReader("y,2\n\nz,oops\n"), 3)
+	assert.False(t, next.HasTarget())
+	rec, err = next.Read()
+	require.NoError(t, err)
+	assert.Equal(t, 3, rec.Line, "line numbers go on from firstLine")
+	assert.Equal(t, "y", string(rec.Raw[1]))
+	assert.Equal(t, 2.0, rec.Num[0])
+	assert.True(t, math.IsNaN(rec.Label), "the absent target stays absent")
+	_, err = next.Read()
+	assert.EqualError(t, err, `in.csv:5: column "a": "oops" is not a number`)
+	_, err = next.Read()
+	assert.ErrorIs(t, err, io.EOF)
+
+	rec, err = first.Read()
+	assert.ErrorIs(t, err, io.EOF, "the first reader is not disturbed")
+	assert.Nil(t, rec)
+}
