@@ -1,0 +1,107 @@
+package gbt
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// tinyModel is a minimal valid model: one tree, a split and two leaves.
+// Small seeds let the fuzzer reach the validation code quickly.
+const tinyModel = `{"learner":{"attributes":{},"feature_names":[],"feature_types":[],` +
+	`"gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1","num_trees":"1","size_leaf_vector":"0"},` +
+	`"tree_info":[0],"trees":[{"base_weights":[0E0,-1E0,1E0],"categories":[],"categories_nodes":[],` +
+	`"categories_segments":[],"categories_sizes":[],"default_left":[1,0,0],"id":0,"left_children":[1,-1,-1],` +
+	`"loss_changes":[1E0,0E0,0E0],"parents":[2147483647,0,0],"right_children":[2,-1,-1],` +
+	`"split_conditions":[5E-1,-1E-1,1E-1],"split_indices":[1,0,0],"split_type":[0,0,0],"sum_hessian":[2E0,1E0,1E0],` +
+	`"tree_param":{"num_deleted":"0","num_feature":"2","num_nodes":"3","size_leaf_vector":"0"}}]},"name":"gbtree"},` +
+	`"learner_model_param":{"base_score":"5E-1","boost_from_average":"1","num_class":"0","num_feature":"2","num_target":"1"},` +
+	`"objective":{"name":"binary:logistic","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[1,7,4]}`
+
+// FuzzReadJSON feeds ReadJSON arbitrary bytes. It must never panic; an
+// error must say "model:"; a model it accepts must predict without
+// panicking and survive a write and read unchanged.
+func FuzzReadJSON(f *testing.F) {
+	f.Add([]byte(tinyModel))
+	for _, name := range []string{"regression-model.json", "binary-model.json"} {
+		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
+		require.NoError(f, err)
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	for _, damage := range []struct{ old, new string }{
+		{`"left_children":[1,`, `"left_children":[99,`},
+		{`"left_children":[1,`, `"left_children":[0,`},
+		{`"right_children":[2,`, `"right_children":[1,`},
+		{`"parents":[2147483647,0,0]`, `"parents":[2147483647,1,0]`},
+		{`"split_indices":[1,`, `"split_indices":[7,`},
+		{`"split_type":[0,`, `"split_type":[1,`},
+		{`"num_nodes":"3"`, `"num_nodes":"4"`},
+		{`"num_deleted":"0"`, `"num_deleted":"2"`},
+		{`"num_trees":"1"`, `"num_trees":"2"`},
+		{`"default_left":[1,`, `"default_left":[true,`},
+		{`"base_score":"5E-1"`, `"base_score":"[5E-1]"`},
+		{`"gbtree"`, `"dart"`},
+		{`"split_conditions":[5E-1,`, `"split_conditions":[1E39,`},
+	} {
+		f.Add([]byte(strings.Replace(tinyModel, damage.old, damage.new, 1)))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ReadJSON(bytes.NewReader(data))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "model: ") {
+				t.Errorf("ReadJSON error = %q, want it to start with \"model: \"", err)
+			}
+			return
+		}
+		if n := m.NumFeatures(); n <= 1000 {
+			rows := Matrix{Rows: 2 * lanes, Cols: n, Data: make([]float32, 2*lanes*n)}
+			for i := range rows.Data {
+				switch i % 3 {
+				case 0:
+					rows.Data[i] = nan32
+				case 1:
+					rows.Data[i] = float32(i) - 10
+				}
+			}
+			out := make([]float64, rows.Rows)
+			m.PredictBatch(rows, out)
+			for i := range rows.Rows {
+				if got := m.Predict(rows.Row(i)); got != out[i] && !(got != got && out[i] != out[i]) {
+					t.Errorf("Predict(row %d) = %v, PredictBatch gave %v", i, got, out[i])
+				}
+			}
+		}
+		var first bytes.Buffer
+		require.NoError(t, m.WriteJSON(&first))
+		back, err := ReadJSON(bytes.NewReader(first.Bytes()))
+		require.NoErrorf(t, err, "ReadJSON(WriteJSON(ReadJSON(input)))")
+		var second bytes.Buffer
+		require.NoError(t, back.WriteJSON(&second))
+		require.Truef(t, bytes.Equal(first.Bytes(), second.Bytes()), "writing the model read back changed it:\n%s\n%s", first.Bytes(), second.Bytes())
+	})
+}
+
+// FuzzParamsFromHyperparameters feeds arbitrary name=value pairs to the
+// hyperparameter parser. It must never panic, and whatever it accepts must
+// be valid parameters.
+func FuzzParamsFromHyperparameters(f *testing.F) {
+	f.Add("max_depth", "5", "eta", "0.2")
+	f.Add("num_round", "50", "subsample", "0.7")
+	f.Add("objective", "binary:logistic", "max_bin", "65535")
+	f.Add("eta", "NaN", "gamma", "-1")
+	f.Add("learning_rate", "0.1", "eta", "0.2")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		p, err := ParamsFromHyperparameters(map[string]string{k1: v1, k2: v2})
+		if err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("ParamsFromHyperparameters({%q: %q, %q: %q}) accepted invalid params: %v", k1, v1, k2, v2, err)
+		}
+	})
+}
