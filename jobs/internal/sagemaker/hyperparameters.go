@@ -35,6 +35,13 @@ func ReadHyperparameters(path string) (Hyperparameters, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading hyperparameters: %w", err)
 	}
+	return ParseHyperparameters(data, path)
+}
+
+// ParseHyperparameters decodes the contents of a hyperparameters.json file;
+// name is the file's name in errors. See [ReadHyperparameters].
+func ParseHyperparameters(data []byte, name string) (Hyperparameters, error) {
+	path := name
 	// Decode values as raw JSON first so a non-string value can be reported
 	// by key instead of as an opaque type mismatch.
 	var raw map[string]json.RawMessage
