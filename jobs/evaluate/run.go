@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/metrics"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/report"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
+)
+
+const about = `Scores a model (a model directory, a model.tar.gz, or a directory holding
+one) on the test split (header-less CSV, target first) and writes to -output:
+  evaluation.json   SageMaker model-quality layout, e.g. regression_metrics.mse.value
+  report.html       self-contained report with plots`
+
+// Output file names.
+const (
+	evaluationFile = "evaluation.json"
+	reportFile     = "report.html"
+)
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	cmd := jobcli.New("evaluate", about, sagemaker.Processing, stderr)
+	defer cmd.Report(&err)
+	p := sagemaker.Default()
+	modelPath := cmd.Flags.String("model", filepath.Join(p.Root, "processing", "model"), "model `directory or model.tar.gz`")
+	testPath := cmd.Flags.String("test", filepath.Join(p.Root, "processing", "test"), "test split `file or directory`")
+	output := cmd.Flags.String("output", filepath.Join(p.Root, "processing", "evaluation"), "output `directory`")
+	threshold := cmd.Flags.Float64("threshold", 0.5, "probability at or above which a binary prediction is positive")
+	if err := cmd.Parse(args); err != nil {
+		return err
+	}
+	if !(*threshold > 0 && *threshold < 1) {
+		return fmt.Errorf("-threshold = %g is invalid; valid: a number in (0, 1)", *threshold)
+	}
+
+	bundle, err := modelio.Load(*modelPath)
+	if err != nil {
+		return err
+	}
+	test, err := features.ReadSplit(*testPath)
+	if err != nil {
+		return fmt.Errorf("test split: %w", err)
+	}
+	if test.Cols != bundle.Model.NumFeatures() {
+		return fmt.Errorf("feature count: the test split has %d, the model takes %d; valid: a split from the preprocess run the model was trained on", test.Cols, bundle.Model.NumFeatures())
+	}
+	predicted := make([]float64, test.Rows())
+	bundle.Model.PredictBatch(gbt.Matrix{Rows: test.Rows(), Cols: test.Cols, Data: test.Features}, predicted)
+	actual := make([]float64, test.Rows())
+	for i, y := range test.Labels {
+		actual[i] = float64(y)
+	}
+
+	var evaluation metrics.Evaluation
+	var summary string
+	var writeReport func(io.Writer) error
+	title := "Model evaluation: " + filepath.Base(filepath.Clean(*modelPath))
+	switch bundle.Model.Objective() {
+	case gbt.Logistic:
+		m, err := metrics.ComputeBinary(actual, predicted, *threshold)
+		if err != nil {
+			return err
+		}
+		evaluation = m.Report()
+		summary = fmt.Sprintf("auc %.4f, accuracy %.4f, f1 %.4f, log loss %.4f", m.AUC, m.Accuracy, m.F1, m.LogLoss)
+		writeReport = func(w io.Writer) error { return report.WriteBinary(w, title, m, actual, predicted) }
+	default:
+		m, err := metrics.ComputeRegression(actual, predicted)
+		if err != nil {
+			return err
+		}
+		evaluation = m.Report()
+		summary = fmt.Sprintf("mse %.4f, rmse %.4f, mae %.4f, r2 %.4f", m.MSE, m.RMSE, m.MAE, m.R2)
+		writeReport = func(w io.Writer) error { return report.WriteRegression(w, title, m, actual, predicted) }
+	}
+
+	var files atomicfile.Set
+	defer files.Abort()
+	f, err := files.Create(filepath.Join(*output, evaluationFile))
+	if err != nil {
+		return err
+	}
+	if err := metrics.WriteEvaluation(f, evaluation); err != nil {
+		return fmt.Errorf("write %s: %w", evaluationFile, err)
+	}
+	if f, err = files.Create(filepath.Join(*output, reportFile)); err != nil {
+		return err
+	}
+	if err := writeReport(f); err != nil {
+		return fmt.Errorf("write %s: %w", reportFile, err)
+	}
+	if err := files.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "evaluate: %d test rows: %s; %s and %s in %s\n", test.Rows(), summary, evaluationFile, reportFile, *output)
+	return nil
+}

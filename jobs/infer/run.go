@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
+)
+
+const about = `Batch inference: scores raw CSV files (the layout of the schema stored with
+the model; the target column may be absent) and writes, for each input file
+NAME, -output/NAME.out: a CSV with a header, the id column if the schema has
+one, the prediction, and for binary classification the probability of the
+positive label (prediction is 1 when it is at least -threshold). Rows keep
+their input order. A bad row fails the job with its file and line, unless
+-on-bad-row=skip, which writes it with the reason to NAME.rejected.csv.`
+
+// Suffixes of the output files.
+const (
+	predictionsSuffix = ".out"
+	rejectedSuffix    = ".rejected.csv"
+)
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	cmd := jobcli.New("infer", about, sagemaker.Processing, stderr)
+	defer cmd.Report(&err)
+	p := sagemaker.Default()
+	modelPath := cmd.Flags.String("model", filepath.Join(p.Root, "processing", "model"), "model `directory or model.tar.gz`")
+	input := cmd.Flags.String("input", filepath.Join(p.Root, "processing", "input"), "raw CSV `file or directory`")
+	output := cmd.Flags.String("output", filepath.Join(p.Root, "processing", "output"), "output `directory`")
+	onBadRow := cmd.Flags.String("on-bad-row", "fail", "`fail` the job on a bad row, or skip it and record it in NAME"+rejectedSuffix)
+	threshold := cmd.Flags.Float64("threshold", 0.5, "probability at or above which a binary prediction is 1")
+	workers := cmd.Flags.Int("workers", 0, "parallel workers (0: one per core)")
+	if err := cmd.Parse(args); err != nil {
+		return err
+	}
+	if *onBadRow != "fail" && *onBadRow != "skip" {
+		return fmt.Errorf("-on-bad-row = %q is invalid; valid: fail or skip", *onBadRow)
+	}
+	if !(*threshold > 0 && *threshold < 1) {
+		return fmt.Errorf("-threshold = %g is invalid; valid: a number in (0, 1)", *threshold)
+	}
+	if *workers <= 0 {
+		*workers = runtime.GOMAXPROCS(0)
+	}
+
+	bundle, err := modelio.Load(*modelPath)
+	if err != nil {
+		return err
+	}
+	if bundle.Preprocessor == nil {
+		return fmt.Errorf("model %s has no %s and %s; valid: a model directory written by the train job", *modelPath, modelio.PreprocessorFile, modelio.SchemaFile)
+	}
+	bundle.Model.SetThreads(1) // the workers already use every core
+	files, err := features.InputFiles(*input)
+	if err != nil {
+		return err
+	}
+	s := &scorer{
+		bundle:    bundle,
+		skip:      *onBadRow == "skip",
+		threshold: *threshold,
+		workers:   *workers,
+	}
+
+	var outputs atomicfile.Set
+	defer outputs.Abort()
+	var total, rejected int
+	for _, path := range files {
+		name := filepath.Base(path)
+		out, err := outputs.Create(filepath.Join(*output, name+predictionsSuffix))
+		if err != nil {
+			return err
+		}
+		var rej io.Writer = io.Discard
+		var rejFile *atomicfile.File
+		if s.skip {
+			if rejFile, err = outputs.Create(filepath.Join(*output, name+rejectedSuffix)); err != nil {
+				return err
+			}
+			rej = rejFile
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		n, bad, err := s.scoreFile(ctx, f, name, out, rej)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		total += n
+		rejected += bad
+		fmt.Fprintf(stdout, "infer: %s: %d rows scored, %d rejected\n", name, n, bad)
+	}
+	if err := outputs.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "infer: %d files, %d rows scored, %d rejected; predictions in %s\n", len(files), total, rejected, *output)
+	return nil
+}
