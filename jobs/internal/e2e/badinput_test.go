@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,4 +139,59 @@ func TestBadInput(t *testing.T) {
 			assert.Empty(t, regularFiles(t, out), "no output file is left behind")
 		})
 	}
+}
+
+// TestInferSkipsBadRowsAndKeepsIDs runs a pipeline on abalone with an id
+// column added, then scores a file with bad rows under -on-bad-row=skip.
+func TestInferSkipsBadRowsAndKeepsIDs(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(data("abalone", "abalone.csv"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	var withID strings.Builder
+	withID.WriteString("id," + lines[0] + "\n")
+	for i, l := range lines[1:] {
+		fmt.Fprintf(&withID, "r%d,%s\n", i, l)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "train.csv"), []byte(withID.String()), 0o644))
+	schema, err := os.ReadFile(data("abalone", "schema.json"))
+	require.NoError(t, err)
+	schemaWithID := strings.Replace(string(schema), `"columns": [`, `"id": "id", "columns": [{"name": "id", "type": "categorical"},`, 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "schema.json"), []byte(schemaWithID), 0o644))
+
+	// Rows to score: no target column, a quoted id, two bad rows.
+	score := "id," + strings.Replace(strings.TrimSuffix(abaloneHeader, "\n"), ",Rings", "", 1) + "\n" +
+		"a,M,0.455,0.365,0.095,0.514,0.2245,0.101,0.15\n" +
+		"b,M,0.455,broken,0.095,0.514,0.2245,0.101,0.15\n" +
+		"\"c,1\",F,0.53,0.42,0.135,0.677,0.2565,0.1415,0.21\n" +
+		"d,M,0.455\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "score.csv"), []byte(score), 0o644))
+
+	run := pipeline(t, nil, filepath.Join(dir, "schema.json"), []string{"-input", filepath.Join(dir, "train.csv")},
+		[]string{"-hp", "num_round=5"}, filepath.Join(dir, "train.csv"))
+	out := filepath.Join(dir, "scored")
+	stdout := mustRun(t, "infer", nil, "-model", filepath.Join(run, "model"), "-input", filepath.Join(dir, "score.csv"),
+		"-output", out, "-on-bad-row", "skip")
+	assert.Contains(t, stdout, "score.csv: 2 rows scored, 2 rejected")
+
+	predictions, err := os.ReadFile(filepath.Join(out, "score.csv.out"))
+	require.NoError(t, err)
+	got := strings.Split(strings.TrimSpace(string(predictions)), "\n")
+	require.Len(t, got, 3)
+	assert.Equal(t, "id,prediction", got[0])
+	assert.True(t, strings.HasPrefix(got[1], "a,"), "first prediction row %q keeps its id", got[1])
+	assert.True(t, strings.HasPrefix(got[2], `"c,1",`), "an id with a comma is quoted: %q", got[2])
+
+	rejected, err := os.ReadFile(filepath.Join(out, "score.csv.rejected.csv"))
+	require.NoError(t, err)
+	assert.Equal(t, "line,reason\n"+
+		`3,"score.csv:3: column ""Diameter"": ""broken"" is not a number"`+"\n"+
+		`5,"score.csv:5: got 3 fields, want 9"`+"\n", string(rejected))
+
+	// Without skip, the first bad row fails the job and nothing is written.
+	failOut := filepath.Join(dir, "failed")
+	code, _, stderr := job(t, "infer", nil, "-model", filepath.Join(run, "model"), "-input", filepath.Join(dir, "score.csv"), "-output", failOut)
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr, `score.csv:3: column "Diameter": "broken" is not a number`)
+	assert.Empty(t, regularFiles(t, failOut))
 }
