@@ -81,6 +81,15 @@ type QualityGate struct {
 	Threshold float64
 }
 
+// Key returns the metric's key in evaluation.json, such as
+// regression_metrics.mse.
+func (g QualityGate) Key() string {
+	if gateMetrics[g.Metric].binary {
+		return "binary_classification_metrics." + g.Metric
+	}
+	return "regression_metrics." + g.Metric
+}
+
 // HigherIsBetter reports whether the gate passes values at or above the
 // threshold (auc, accuracy, f1, r2) rather than at or below it (errors).
 func (g QualityGate) HigherIsBetter() bool { return gateMetrics[g.Metric].higherIsBetter }
@@ -105,6 +114,9 @@ type Environment struct {
 	NotificationEmail string
 	// LogRetentionDays is how long log groups keep events.
 	LogRetentionDays int
+	// ManualApproval registers new model versions as pending approval by a
+	// person instead of approved.
+	ManualApproval bool
 	// Tags are applied to every taggable resource besides "environment".
 	Tags map[string]string
 }
@@ -152,6 +164,7 @@ var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400
 
 type gateMetric struct {
 	higherIsBetter bool
+	binary         bool // a binary_classification_metrics key
 	min, max       float64
 }
 
@@ -162,13 +175,13 @@ var gateMetrics = map[string]gateMetric{
 	"mse":       {min: 0, max: math.Inf(1)},
 	"rmse":      {min: 0, max: math.Inf(1)},
 	"mae":       {min: 0, max: math.Inf(1)},
-	"log_loss":  {min: 0, max: math.Inf(1)},
 	"r2":        {higherIsBetter: true, min: math.Inf(-1), max: 1},
-	"auc":       {higherIsBetter: true, min: 0, max: 1},
-	"accuracy":  {higherIsBetter: true, min: 0, max: 1},
-	"f1":        {higherIsBetter: true, min: 0, max: 1},
-	"precision": {higherIsBetter: true, min: 0, max: 1},
-	"recall":    {higherIsBetter: true, min: 0, max: 1},
+	"log_loss":  {binary: true, min: 0, max: math.Inf(1)},
+	"auc":       {higherIsBetter: true, binary: true, min: 0, max: 1},
+	"accuracy":  {higherIsBetter: true, binary: true, min: 0, max: 1},
+	"f1":        {higherIsBetter: true, binary: true, min: 0, max: 1},
+	"precision": {higherIsBetter: true, binary: true, min: 0, max: 1},
+	"recall":    {higherIsBetter: true, binary: true, min: 0, max: 1},
 }
 
 var (
@@ -191,6 +204,7 @@ type rawEnvironment struct {
 	QualityGate       rawQualityGate    `json:"qualityGate"`
 	NotificationEmail string            `json:"notificationEmail"`
 	LogRetentionDays  *int              `json:"logRetentionDays"`
+	ManualApproval    *bool             `json:"manualApproval"`
 	Tags              map[string]string `json:"tags"`
 }
 
@@ -302,7 +316,9 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 		Schedules:         Schedules(raw.Schedules),
 		NotificationEmail: raw.NotificationEmail,
 		LogRetentionDays:  intOr(raw.LogRetentionDays, defaultRetentionDays),
-		Tags:              raw.Tags,
+		// Production models wait for a person unless configured otherwise.
+		ManualApproval: boolOr(raw.ManualApproval, name == "prod"),
+		Tags:           raw.Tags,
 	}
 	if env.Account != "" && !accountRE.MatchString(env.Account) {
 		bad("account", strconv.Quote(env.Account), "a 12-digit AWS account ID, or omit it for an environment-agnostic stack")
@@ -416,6 +432,13 @@ func unknownFields(data json.RawMessage, typ reflect.Type, prefix string) []stri
 }
 
 func intOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func boolOr(p *bool, def bool) bool {
 	if p == nil {
 		return def
 	}

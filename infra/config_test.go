@@ -2,10 +2,12 @@ package infra
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -66,9 +68,11 @@ func TestLoadEnvironmentsValid(t *testing.T) {
 		QualityGate:       QualityGate{Metric: "mse", Threshold: 5.5},
 		NotificationEmail: "ml-team@example.com",
 		LogRetentionDays:  90,
+		ManualApproval:    true,
 		Tags:              map[string]string{"team": "ml"},
 	}
 	assert.Equal(t, want, got)
+	assert.Equal(t, "regression_metrics.mse", got.QualityGate.Key())
 	assert.False(t, got.QualityGate.HigherIsBetter(), "mse gate passes lower values")
 }
 
@@ -220,6 +224,8 @@ func TestLoadEnvironmentsThresholdRange(t *testing.T) {
 		}
 		require.NoError(t, err, "gate %s %g", tt.metric, tt.threshold)
 		assert.Equal(t, tt.metric == "auc" || tt.metric == "r2", envs[0].QualityGate.HigherIsBetter(), "HigherIsBetter(%s)", tt.metric)
+		group := map[bool]string{true: "binary_classification_metrics.", false: "regression_metrics."}[tt.metric == "auc"]
+		assert.Equal(t, group+tt.metric, envs[0].QualityGate.Key(), "Key(%s)", tt.metric)
 	}
 }
 
@@ -271,7 +277,16 @@ func TestProjectContextIsValid(t *testing.T) {
 	assert.Equal(t, Destroy, byName["dev"].RemovalPolicy, "dev is torn down with its data")
 	assert.Equal(t, Retain, byName["prod"].RemovalPolicy, "prod keeps its data")
 	assert.Equal(t, Schedules{}, byName["dev"].Schedules, "dev runs no schedules")
+	assert.True(t, byName["prod"].ManualApproval, "prod models wait for a person")
+	assert.False(t, byName["dev"].ManualApproval, "dev models are approved automatically")
 	data, err := json.Marshal(ctx["@aws-cdk/core:enablePartitionLiterals"])
 	require.NoError(t, err)
 	assert.Equal(t, "true", string(data), "cdk.json carries the recommended feature flags")
+}
+
+func TestRetentionDaysCoverEveryValidValue(t *testing.T) {
+	require.Len(t, retentionDays, len(logRetentionDays), "one CDK retention per valid value")
+	assert.Equal(t, awslogs.RetentionDays_ONE_MONTH, retentionDays[slices.Index(logRetentionDays, 30)])
+	assert.Equal(t, awslogs.RetentionDays_THIRTEEN_MONTHS, retentionDays[slices.Index(logRetentionDays, 400)])
+	assert.Equal(t, awslogs.RetentionDays_TEN_YEARS, retentionDays[slices.Index(logRetentionDays, 3653)])
 }

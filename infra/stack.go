@@ -2,11 +2,17 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/mlpipeline-go/mlpipeline/constructs/images"
+	"github.com/mlpipeline-go/mlpipeline/constructs/pipeline"
+	"github.com/mlpipeline-go/mlpipeline/constructs/roles"
 	"github.com/mlpipeline-go/mlpipeline/constructs/storage"
 )
 
@@ -35,10 +41,72 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 		awscdk.Tags_Of(stack).Add(jsii.String(k), tags[k], nil)
 	}
 
-	storage.NewStorage(stack, "Storage", &storage.StorageProps{
-		RemovalPolicy: removalPolicy(env.RemovalPolicy),
+	removal := removalPolicy(env.RemovalPolicy)
+	store := storage.NewStorage(stack, "Storage", &storage.StorageProps{RemovalPolicy: removal})
+	image := images.NewJobImage(stack, "JobImage", nil)
+	jobRole := roles.NewSageMakerRole(stack, "JobRole", &roles.SageMakerRoleProps{Storage: store, Image: image})
+	topic := pipeline.NewTopic(stack, "Notifications", store.Key())
+	if env.NotificationEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(env.NotificationEmail), nil))
+	}
+	observability := pipeline.ObservabilityProps{
+		Topic:         topic,
+		EncryptionKey: store.Key(),
+		LogRetention:  retentionDays[slices.Index(logRetentionDays, env.LogRetentionDays)],
+		RemovalPolicy: removal,
+	}
+	name := "mlp-" + env.Name
+	training := pipeline.NewTrainingPipeline(stack, "Training", &pipeline.TrainingPipelineProps{
+		ObservabilityProps: observability,
+		Name:               name,
+		Storage:            store,
+		Image:              image,
+		JobRole:            jobRole.Role(),
+		Preprocess:         jobResources(env.Jobs[Preprocess]),
+		Train:              jobResources(env.Jobs[Train]),
+		Evaluate:           jobResources(env.Jobs[Evaluate]),
+		GateMetric:         env.QualityGate.Key(),
+		GateThreshold:      env.QualityGate.Threshold,
+		GateHigherIsBetter: env.QualityGate.HigherIsBetter(),
+		ManualApproval:     env.ManualApproval,
+	})
+	inference := pipeline.NewInferencePipeline(stack, "Inference", &pipeline.InferencePipelineProps{
+		ObservabilityProps:    observability,
+		Name:                  name,
+		Storage:               store,
+		Image:                 image,
+		JobRole:               jobRole.Role(),
+		ModelPackageGroupName: training.ModelPackageGroupName(),
+		Infer:                 jobResources(env.Jobs[Infer]),
+	})
+	pipeline.NewSchedules(stack, "Schedules", &pipeline.SchedulesProps{
+		Training:           training.StateMachine(),
+		Inference:          inference.StateMachine(),
+		RetrainingSchedule: env.Schedules.Retraining,
+		InferenceSchedule:  env.Schedules.Inference,
 	})
 	return stack
+}
+
+// retentionDays holds the CDK name of each value of logRetentionDays.
+var retentionDays = []awslogs.RetentionDays{
+	awslogs.RetentionDays_ONE_DAY, awslogs.RetentionDays_THREE_DAYS, awslogs.RetentionDays_FIVE_DAYS,
+	awslogs.RetentionDays_ONE_WEEK, awslogs.RetentionDays_TWO_WEEKS, awslogs.RetentionDays_ONE_MONTH,
+	awslogs.RetentionDays_TWO_MONTHS, awslogs.RetentionDays_THREE_MONTHS, awslogs.RetentionDays_FOUR_MONTHS,
+	awslogs.RetentionDays_FIVE_MONTHS, awslogs.RetentionDays_SIX_MONTHS, awslogs.RetentionDays_ONE_YEAR,
+	awslogs.RetentionDays_THIRTEEN_MONTHS, awslogs.RetentionDays_EIGHTEEN_MONTHS, awslogs.RetentionDays_TWO_YEARS,
+	awslogs.RetentionDays_THREE_YEARS, awslogs.RetentionDays_FIVE_YEARS, awslogs.RetentionDays_SIX_YEARS,
+	awslogs.RetentionDays_SEVEN_YEARS, awslogs.RetentionDays_EIGHT_YEARS, awslogs.RetentionDays_NINE_YEARS,
+	awslogs.RetentionDays_TEN_YEARS,
+}
+
+func jobResources(r JobResources) pipeline.JobResources {
+	return pipeline.JobResources{
+		InstanceType:  r.InstanceType,
+		InstanceCount: r.InstanceCount,
+		VolumeSizeGB:  r.VolumeSizeGB,
+		MaxRuntime:    awscdk.Duration_Minutes(jsii.Number(r.MaxRuntime.Minutes())),
+	}
 }
 
 func removalPolicy(p RemovalPolicy) awscdk.RemovalPolicy {

@@ -9,6 +9,7 @@ need() {
 }
 need go "Go 1.26 or later"
 need node "Node.js 20 or later: the CDK libraries run in a Node process"
+need npm "npm, which comes with Node.js"
 
 # The model-format compatibility test loads our models in XGBoost itself:
 # Debian's python3-xgboost 1.7, for the system Python. Installed when missing
@@ -22,6 +23,12 @@ if ! /usr/bin/python3 -c 'import xgboost' >/dev/null 2>&1; then
   else
     echo "test: python3-xgboost is not installed; the XGBoost compatibility test will skip (apt-get install python3-xgboost)" >&2
   fi
+fi
+
+# asl-validator checks the synthesized state machine definitions; npm ci
+# installs the version package-lock.json pins, once.
+if [ ! -x node_modules/.bin/asl-validator ]; then
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # Node 20 works; silence the end-of-life banner that CDK prints for it.

@@ -60,6 +60,7 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	buildExtension(app)
 	nagCanary = awscdk.NewStack(app, jsii.String("NagCanary"), nil)
 	awss3.NewBucket(nagCanary, jsii.String("PlainBucket"), nil)
 	return m.Run(), nil

@@ -58,6 +58,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	modelDir := cmd.Flags.String("model-dir", p.Model(), "model output `directory`")
 	overrides := hpFlags{}
 	cmd.Flags.Var(overrides, "hp", "hyperparameter `name=value`, repeatable; overrides the file")
+	// SageMaker starts a training image as "<image> train" unless the job
+	// names an entrypoint; accept that argument so both ways run the job.
+	if len(args) > 0 && args[0] == "train" {
+		args = args[1:]
+	}
 	if err := cmd.Parse(args); err != nil {
 		return err
 	}

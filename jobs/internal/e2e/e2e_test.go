@@ -135,6 +135,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		"evaluate":   {"-model", "-test", "-output", "-threshold", "-failure-file"},
 		"infer":      {"-model", "-input", "-output", "-on-bad-row", "-threshold", "-workers", "-failure-file"},
 	}
+	code, _, stderr := job(t, "train", nil, "train", "-h")
+	assert.Equal(t, 0, code, "train accepts SageMaker's default \"train\" argument: %s", stderr)
 	for _, name := range jobs {
 		code, _, stderr := job(t, name, nil, "-h")
 		assert.Equal(t, 0, code, "%s -h exit code", name)

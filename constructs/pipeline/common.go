@@ -1,0 +1,241 @@
+// Package pipeline defines the pipeline's two state machines: training
+// (preprocess, train, evaluate, quality gate, register, notify) and batch
+// inference (latest approved model, sharded processing job, notify), their
+// logging, tracing and failure alarms, the notification topic, and the
+// EventBridge schedules that start them.
+//
+// Every state machine runs as a role of its own that holds exactly the
+// permissions of its tasks; every task retries throttling and capacity
+// errors, has a timeout, and is caught: a failure notifies with the error
+// and cause and ends the execution failed.
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// JobResources is the compute of one SageMaker job.
+type JobResources struct {
+	// InstanceType is a SageMaker ML instance type. Default: ml.m5.large.
+	InstanceType string
+	// InstanceCount is the number of instances. Default: 1.
+	InstanceCount int
+	// VolumeSizeGB is the ML storage volume per instance. Default: 30.
+	VolumeSizeGB int
+	// MaxRuntime stops the job when exceeded. Default: 1 hour.
+	MaxRuntime awscdk.Duration
+}
+
+// ObservabilityProps configures what every state machine of the package
+// shares: where it logs and where it notifies.
+type ObservabilityProps struct {
+	// Topic receives the notifications. Default: a new topic encrypted with
+	// EncryptionKey that requires TLS.
+	Topic awssns.ITopic
+	// EncryptionKey encrypts the log group and a new topic.
+	// Default: a new KMS key with rotation.
+	EncryptionKey awskms.IKey
+	// LogRetention is how long execution logs are kept. Default: one month.
+	LogRetention awslogs.RetentionDays
+	// RemovalPolicy applies to the log group. Default: RETAIN.
+	RemovalPolicy awscdk.RemovalPolicy
+}
+
+// namePattern is what a pipeline name must look like: it prefixes job names
+// (at most 30 characters, see sagemakerjob) and resource names.
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+
+func validateName(field, name string) error {
+	if !namePattern.MatchString(name) {
+		return fmt.Errorf("pipeline: %s %q is invalid; valid: 1 to 20 lowercase letters, digits or hyphens, starting with a letter", field, name)
+	}
+	return nil
+}
+
+// taskTimeout bounds the short SDK and notification tasks.
+var taskTimeout = func() sfn.Timeout { return sfn.Timeout_Duration(awscdk.Duration_Minutes(jsii.Number(5))) }
+
+// apiRetry is the retry every SDK task gets: throttling and transient
+// service errors, with exponential backoff and full jitter.
+func apiRetry(errors ...string) *sfn.RetryProps {
+	return &sfn.RetryProps{
+		Errors:         jsii.Strings(append([]string{"ThrottlingException", "States.Timeout"}, errors...)...),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
+		BackoffRate:    jsii.Number(2),
+		MaxAttempts:    jsii.Number(4),
+		JitterStrategy: sfn.JitterType_FULL,
+	}
+}
+
+// observability is the topic, key and log group a state machine uses.
+type observability struct {
+	topic    awssns.ITopic
+	key      awskms.IKey
+	logGroup awslogs.LogGroup
+}
+
+// newObservability defines the log group of one state machine and, unless
+// given, the topic and key.
+func newObservability(scope constructs.Construct, props *ObservabilityProps) *observability {
+	o := &observability{topic: props.Topic, key: props.EncryptionKey}
+	removal := props.RemovalPolicy
+	if removal == "" {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
+	if o.key == nil {
+		o.key = awskms.NewKey(scope, jsii.String("Key"), &awskms.KeyProps{
+			Description:       jsii.String("Encrypts the ML pipeline's execution logs and notifications."),
+			EnableKeyRotation: jsii.Bool(true),
+			RemovalPolicy:     removal,
+		})
+	}
+	// CloudWatch Logs encrypts with the key only if its key policy lets
+	// the regional logs service use it.
+	o.key.Grant(awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *awscdk.Stack_Of(scope).Region())), nil),
+		jsii.String("kms:Encrypt*"), jsii.String("kms:Decrypt*"), jsii.String("kms:ReEncrypt*"), jsii.String("kms:GenerateDataKey*"), jsii.String("kms:Describe*"))
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	o.logGroup = awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
+		EncryptionKey: o.key,
+		Retention:     retention,
+		RemovalPolicy: removal,
+	})
+	if o.topic == nil {
+		o.topic = NewTopic(scope, "Topic", o.key)
+	}
+	return o
+}
+
+// NewTopic defines a notification topic encrypted with key that accepts
+// only TLS connections, and lets CloudWatch alarms publish to it.
+func NewTopic(scope constructs.Construct, id string, key awskms.IKey) awssns.Topic {
+	topic := awssns.NewTopic(scope, jsii.String(id), &awssns.TopicProps{
+		MasterKey:  key,
+		EnforceSSL: jsii.Bool(true),
+	})
+	// Alarms publish to an encrypted topic only if the key lets them.
+	key.Grant(awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+		jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey*"))
+	return topic
+}
+
+// stateMachine defines a state machine with logging, tracing and an alarm
+// on failed or timed-out executions that notifies the topic.
+func (o *observability) stateMachine(scope constructs.Construct, name string, role awsiam.IRole, definition sfn.IChainable, timeout awscdk.Duration) sfn.StateMachine {
+	sm := sfn.NewStateMachine(scope, jsii.String("Resource"), &sfn.StateMachineProps{
+		StateMachineName: jsii.String(name),
+		DefinitionBody:   sfn.DefinitionBody_FromChainable(definition),
+		Role:             role,
+		TracingEnabled:   jsii.Bool(true),
+		Timeout:          timeout,
+		Logs: &sfn.LogOptions{
+			Destination: o.logGroup,
+			Level:       sfn.LogLevel_ALL,
+			// Execution data holds S3 locations and metrics, not data, but
+			// stays out of the logs so that they need no data clearance.
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+	failed := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String("failed + timedOut"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"failed":   sm.MetricFailed(nil),
+			"timedOut": sm.MetricTimedOut(nil),
+		},
+		Period: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	alarm := awscloudwatch.NewAlarm(scope, jsii.String("FailedAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(fmt.Sprintf("An execution of %s failed or timed out.", name)),
+		Metric:             failed,
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(o.topic))
+	// Publishing to the encrypted topic needs its key.
+	o.key.Grant(role, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
+	suppressWildcards(role, name)
+	return sm
+}
+
+// suppressWildcards documents, for cdk-nag, the wildcard resources of a
+// state machine role that cannot be narrowed further.
+func suppressWildcards(role awsiam.IRole, name string) {
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Execution logging (logs:*LogDelivery*, DescribeLogGroups, DescribeResourcePolicies, PutResourcePolicy) " +
+				"and X-Ray tracing have no resource-level permissions; AWS requires Resource \"*\" for them."),
+			AppliesTo: &[]any{"Resource::*"},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("SageMaker job names are made per execution (prefix plus a hash of the execution name), so the " +
+				"permission is scoped to this pipeline's prefix: the names cannot be known at deploy time."),
+			AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String("/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):sagemaker:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]+):(processing|training)-job\\/[a-z0-9-]+-\\*$/g")}},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Model versions are numbered by the registry as they are created; the permission covers the " +
+				"versions of this pipeline's model package group only."),
+			AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String("/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):sagemaker:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]+):model-package\\/[a-z0-9-]+\\/\\*$/g")}},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Evaluation reports are written per execution under evaluation/; the state machine reads " +
+				"evaluation.json of the execution it runs, so the grant is the evaluation/ prefix."),
+			AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String("/^Resource::<[A-Za-z0-9]+\\.Arn>\\/evaluation\\/\\*$/g")}},
+		},
+	}, jsii.Bool(true))
+}
+
+// notify returns a task that publishes message (an intrinsic expression
+// such as States.Format(...)) to the topic.
+func (o *observability) notify(scope constructs.Construct, id, subject, message string) awsstepfunctionstasks.SnsPublish {
+	task := awsstepfunctionstasks.NewSnsPublish(scope, jsii.String(id), &awsstepfunctionstasks.SnsPublishProps{
+		Topic:       o.topic,
+		Subject:     jsii.String(subject),
+		Message:     sfn.TaskInput_FromJsonPathAt(jsii.String(message)),
+		ResultPath:  sfn.JsonPath_DISCARD(),
+		TaskTimeout: taskTimeout(),
+	})
+	task.AddRetry(&sfn.RetryProps{
+		Errors:         jsii.Strings("SNS.ThrottledException", "SNS.InternalErrorException", "States.Timeout"),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
+		BackoffRate:    jsii.Number(2),
+		MaxAttempts:    jsii.Number(4),
+		JitterStrategy: sfn.JitterType_FULL,
+	})
+	return task
+}
+
+// failurePath notifies the error a Catch stored at $.error, then fails the
+// execution with that error and cause.
+func (o *observability) failurePath(scope constructs.Construct, pipeline string) sfn.IChainable {
+	failed := sfn.NewFail(scope, jsii.String("Failed"), &sfn.FailProps{
+		ErrorPath: jsii.String("$.error.Error"),
+		CausePath: jsii.String("$.error.Cause"),
+	})
+	notify := o.notify(scope, "NotifyFailure", "ML pipeline failed: "+pipeline,
+		"States.Format('Execution {} of "+pipeline+" failed: {}: {}', $$.Execution.Name, $.error.Error, $.error.Cause)")
+	// A notification that cannot be sent must not hide the original error.
+	notify.AddCatch(failed, &sfn.CatchProps{ResultPath: jsii.String("$.notifyError")})
+	return notify.Next(failed)
+}

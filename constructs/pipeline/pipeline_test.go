@@ -1,0 +1,314 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/constructs/images"
+	"github.com/mlpipeline-go/mlpipeline/constructs/storage"
+)
+
+// template is one stack with both pipelines and the schedules, built once:
+// jsii costs seconds per app.
+var (
+	template  assertions.Template
+	roleIDs   map[string]string // construct path prefix -> logical ID of its role
+	stackName = "Pipelines"
+)
+
+func TestMain(m *testing.M) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String(stackName), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")},
+	})
+	key := awskms.Key_FromKeyArn(stack, jsii.String("Key"), jsii.String("arn:aws:kms:eu-west-1:123456789012:key/k"))
+	store := storage.NewStorage(stack, "Storage", &storage.StorageProps{
+		EncryptionKey:  key,
+		DataBucket:     awss3.Bucket_FromBucketName(stack, jsii.String("Data"), jsii.String("data")),
+		ArtifactBucket: awss3.Bucket_FromBucketName(stack, jsii.String("Artifacts"), jsii.String("artifacts")),
+	})
+	image := images.NewJobImage(stack, "Image", &images.JobImageProps{ImageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/jobs:1"})
+	jobRole := awsiam.Role_FromRoleArn(stack, jsii.String("JobRole"), jsii.String("arn:aws:iam::123456789012:role/jobs"), nil)
+	topicKey := awskms.NewKey(stack, jsii.String("TopicKey"), nil)
+	obs := ObservabilityProps{Topic: NewTopic(stack, "Topic", topicKey), EncryptionKey: topicKey}
+	training := NewTrainingPipeline(stack, "Training", &TrainingPipelineProps{
+		ObservabilityProps: obs, Name: "mlp-test", Storage: store, Image: image, JobRole: jobRole,
+		GateMetric: "binary_classification_metrics.auc", GateThreshold: 0.8, GateHigherIsBetter: true, ManualApproval: true,
+	})
+	inference := NewInferencePipeline(stack, "Inference", &InferencePipelineProps{
+		ObservabilityProps: obs, Name: "mlp-test", Storage: store, Image: image, JobRole: jobRole,
+		ModelPackageGroupName: training.ModelPackageGroupName(),
+		Infer:                 JobResources{InstanceCount: 4},
+	})
+	NewSchedules(stack, "Schedules", &SchedulesProps{
+		Training: training.StateMachine(), Inference: inference.StateMachine(),
+		InferenceSchedule: "rate(1 day)",
+	})
+	template = assertions.Template_FromStack(stack, nil)
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// permissions flattens the statements of the policies attached to the
+// role whose logical ID starts with rolePrefix into sorted
+// "Effect Action on Resource [if Condition]" lines.
+func permissions(t *testing.T, rolePrefix string) []string {
+	t.Helper()
+	var lines []string
+	for _, res := range *template.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
+		props := (*res)["Properties"].(map[string]any)
+		attached := false
+		for _, r := range props["Roles"].([]any) {
+			ref, _ := r.(map[string]any)["Ref"].(string)
+			attached = attached || strings.HasPrefix(ref, rolePrefix)
+		}
+		if !attached {
+			continue
+		}
+		for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			for _, action := range asList(st["Action"]) {
+				for _, resource := range asList(st["Resource"]) {
+					line := fmt.Sprintf("%s %s on %s", st["Effect"], action, compact(t, resource))
+					if c, ok := st["Condition"]; ok {
+						line += " if " + compact(t, c)
+					}
+					lines = append(lines, line)
+				}
+			}
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+func compact(t *testing.T, v any) string {
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(data)
+}
+
+// arn is how the template writes an ARN of this account and region.
+func arn(service, resource string) string {
+	return fmt.Sprintf(`{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":%s:eu-west-1:123456789012:%s"]]}`, service, resource)
+}
+
+// logsAndTracing are the statements CDK adds for execution logging and
+// X-Ray; none of these actions supports resource-level permissions.
+var logsAndTracing = []string{
+	`Allow logs:CreateLogDelivery on "*"`, `Allow logs:DeleteLogDelivery on "*"`, `Allow logs:DescribeLogGroups on "*"`,
+	`Allow logs:DescribeResourcePolicies on "*"`, `Allow logs:GetLogDelivery on "*"`, `Allow logs:ListLogDeliveries on "*"`,
+	`Allow logs:PutResourcePolicy on "*"`, `Allow logs:UpdateLogDelivery on "*"`,
+	`Allow xray:GetSamplingRules on "*"`, `Allow xray:GetSamplingTargets on "*"`, `Allow xray:PutTelemetryRecords on "*"`, `Allow xray:PutTraceSegments on "*"`,
+}
+
+// jobStatements are what one SageMaker job task adds (see sagemakerjob).
+func jobStatements(kind, Kind, prefix string) []string {
+	job := arn("sagemaker", kind+"-job/"+prefix+"-*")
+	rule := arn("events", "rule/StepFunctionsGetEventsForSageMaker"+Kind+"JobsRule")
+	return []string{
+		"Allow sagemaker:AddTags on " + job, "Allow sagemaker:Create" + Kind + "Job on " + job,
+		"Allow sagemaker:Describe" + Kind + "Job on " + job, "Allow sagemaker:ListTags on " + job,
+		"Allow sagemaker:Stop" + Kind + "Job on " + job,
+		"Allow events:DescribeRule on " + rule, "Allow events:PutRule on " + rule, "Allow events:PutTargets on " + rule,
+	}
+}
+
+const passRole = `Allow iam:PassRole on "arn:aws:iam::123456789012:role/jobs" if {"StringEquals":{"iam:PassedToService":"sagemaker.amazonaws.com"}}`
+
+func sorted(groups ...[]string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// dedupe removes repeated lines: each job task adds PassRole and the
+// events rule once per task, and identical statements are merged.
+func dedupe(lines []string) []string {
+	var out []string
+	for i, l := range lines {
+		if i == 0 || l != lines[i-1] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func keyArn(t *testing.T) string {
+	t.Helper()
+	keys := template.FindResources(jsii.String("AWS::KMS::Key"), nil)
+	require.Len(t, *keys, 1)
+	for id := range *keys {
+		return fmt.Sprintf(`{"Fn::GetAtt":["%s","Arn"]}`, id)
+	}
+	return ""
+}
+
+func TestTrainingRoleContract(t *testing.T) {
+	key := keyArn(t)
+	group := arn("sagemaker", "model-package-group/mlp-test-models")
+	packages := arn("sagemaker", "model-package/mlp-test-models/*")
+	want := dedupe(sorted(
+		jobStatements("processing", "Processing", "mlp-test-preprocess"),
+		jobStatements("training", "Training", "mlp-test-train"),
+		jobStatements("processing", "Processing", "mlp-test-evaluate"),
+		[]string{passRole, passRole, passRole},
+		[]string{
+			// ReadEvaluation: the report of this pipeline's runs.
+			`Allow s3:GetObject on {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::artifacts/evaluation/*"]]}`,
+			`Allow s3:ListBucket on {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::artifacts"]]} if {"StringLike":{"s3:prefix":"evaluation/*"}}`,
+			`Allow kms:Decrypt on "arn:aws:kms:eu-west-1:123456789012:key/k"`,
+			// RegisterModel: versions of this pipeline's group only.
+			"Allow sagemaker:CreateModelPackage on " + group,
+			"Allow sagemaker:CreateModelPackage on " + packages,
+			// Notifications to the encrypted topic.
+			`Allow sns:Publish on {"Ref":"Topic` + topicLogicalSuffix(t) + `"}`,
+			"Allow kms:Decrypt on " + key, "Allow kms:GenerateDataKey on " + key,
+		},
+		logsAndTracing,
+	))
+	got := dedupe(permissions(t, "TrainingRole"))
+	assert.Equal(t, want, got, "permissions of the training state machine role")
+	checkNoWildcards(t, got)
+}
+
+func TestInferenceRoleContract(t *testing.T) {
+	key := keyArn(t)
+	group := arn("sagemaker", "model-package-group/mlp-test-models")
+	packages := arn("sagemaker", "model-package/mlp-test-models/*")
+	want := dedupe(sorted(
+		jobStatements("processing", "Processing", "mlp-test-infer"),
+		[]string{passRole},
+		[]string{
+			"Allow sagemaker:ListModelPackages on " + group,
+			"Allow sagemaker:ListModelPackages on " + packages,
+			"Allow sagemaker:DescribeModelPackage on " + packages,
+			`Allow sns:Publish on {"Ref":"Topic` + topicLogicalSuffix(t) + `"}`,
+			"Allow kms:Decrypt on " + key, "Allow kms:GenerateDataKey on " + key,
+		},
+		logsAndTracing,
+	))
+	got := dedupe(permissions(t, "InferenceRole"))
+	assert.Equal(t, want, got, "permissions of the inference state machine role")
+	checkNoWildcards(t, got)
+}
+
+func TestSchedulerRoleContract(t *testing.T) {
+	got := permissions(t, "SchedulesRole")
+	require.Len(t, got, 2, "the scheduler may start the two state machines and nothing else: %v", got)
+	for _, line := range got {
+		assert.True(t, strings.HasPrefix(line, `Allow states:StartExecution on {"Ref":"`), "scheduler permission %q", line)
+	}
+	assert.Contains(t, got[0]+got[1], `"Ref":"Training`)
+	assert.Contains(t, got[0]+got[1], `"Ref":"Inference`)
+	template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(1)) // only the configured schedule
+	template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{"ScheduleExpression": "rate(1 day)"})
+}
+
+// checkNoWildcards fails on Action "*" and on Resource "*" outside the
+// logging and tracing actions AWS requires it for.
+func checkNoWildcards(t *testing.T, lines []string) {
+	t.Helper()
+	allowed := map[string]bool{}
+	for _, l := range logsAndTracing {
+		allowed[l] = true
+	}
+	for _, l := range lines {
+		assert.False(t, strings.HasPrefix(l, "Allow * "), "action * in %q", l)
+		if strings.Contains(l, ` on "*"`) {
+			assert.True(t, allowed[l], "resource * in %q, which AWS does not require", l)
+		}
+		if strings.Contains(l, "iam:PassRole") {
+			assert.Contains(t, l, `"iam:PassedToService":"sagemaker.amazonaws.com"`, "PassRole without the PassedToService condition")
+		}
+	}
+}
+
+// topicLogicalSuffix returns the hash part of the topic's logical ID.
+func topicLogicalSuffix(t *testing.T) string {
+	t.Helper()
+	topics := template.FindResources(jsii.String("AWS::SNS::Topic"), nil)
+	require.Len(t, *topics, 1)
+	for id := range *topics {
+		return strings.TrimPrefix(id, "Topic")
+	}
+	return ""
+}
+
+func TestObservability(t *testing.T) {
+	template.ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(2))
+	template.AllResourcesProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+		"TracingConfiguration": map[string]any{"Enabled": true},
+		"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{"Level": "ALL"}),
+	})
+	template.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+		"KmsKeyId": assertions.Match_AnyValue(),
+	})
+	template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(2))
+	template.HasResourceProperties(jsii.String("AWS::SageMaker::ModelPackageGroup"), map[string]any{"ModelPackageGroupName": "mlp-test-models"})
+}
+
+func TestValidate(t *testing.T) {
+	good := func() TrainingPipelineProps {
+		return TrainingPipelineProps{Name: "mlp-dev", Storage: fakeStorage{}, Image: fakeImage{}, JobRole: fakeRole{},
+			GateMetric: "regression_metrics.mse", GateThreshold: 5}
+	}
+	tests := []struct {
+		name string
+		edit func(*TrainingPipelineProps)
+		want string
+	}{
+		{"valid", func(*TrainingPipelineProps) {}, ""},
+		{"name with capitals", func(p *TrainingPipelineProps) { p.Name = "MLP" }, `pipeline: name "MLP" is invalid`},
+		{"name too long", func(p *TrainingPipelineProps) { p.Name = strings.Repeat("a", 21) }, "pipeline: name"},
+		{"no storage", func(p *TrainingPipelineProps) { p.Storage = nil }, "pipeline: storage, image and job role are required"},
+		{"metric outside evaluation.json", func(p *TrainingPipelineProps) { p.GateMetric = "mse" }, `pipeline: gate metric "mse" is invalid`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := good()
+			tt.edit(&p)
+			err := p.validate()
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	inf := InferencePipelineProps{Name: "mlp-dev", Storage: fakeStorage{}, Image: fakeImage{}, JobRole: fakeRole{}}
+	assert.EqualError(t, inf.validate(), "pipeline: storage, image, job role and model package group name are required")
+}
+
+// Placeholders that satisfy the interfaces for validate(), which only
+// checks that they are set.
+type (
+	fakeStorage struct{ storage.Storage }
+	fakeImage   struct{ images.JobImage }
+	fakeRole    struct{ awsiam.IRole }
+)
