@@ -28,9 +28,9 @@ const (
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
-	cmd := jobcli.New("evaluate", about, sagemaker.Processing, stderr)
+	p := sagemaker.FromEnv(getenv)
+	cmd := jobcli.New("evaluate", about, sagemaker.Processing, p, stderr)
 	defer cmd.Report(&err)
-	p := sagemaker.Default()
 	modelPath := cmd.Flags.String("model", filepath.Join(p.Root, "processing", "model"), "model `directory or model.tar.gz`")
 	testPath := cmd.Flags.String("test", filepath.Join(p.Root, "processing", "test"), "test split `file or directory`")
 	output := cmd.Flags.String("output", filepath.Join(p.Root, "processing", "evaluation"), "output `directory`")

@@ -32,9 +32,9 @@ var outputs = struct{ train, validation, test, preprocessor, schema, profile str
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
-	cmd := jobcli.New("preprocess", about, sagemaker.Processing, stderr)
+	p := sagemaker.FromEnv(getenv)
+	cmd := jobcli.New("preprocess", about, sagemaker.Processing, p, stderr)
 	defer cmd.Report(&err)
-	p := sagemaker.Default()
 	input := cmd.Flags.String("input", filepath.Join(p.Root, "processing", "input", "data"), "raw CSV `file or directory`")
 	testInput := cmd.Flags.String("test-input", "", "raw CSV `file or directory` to use as the test set instead of a share of -input")
 	schemaPath := cmd.Flags.String("schema", filepath.Join(p.Root, "processing", "input", "schema", "schema.json"), "data schema `file`")

@@ -46,9 +46,9 @@ func (h hpFlags) Set(s string) error {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
-	cmd := jobcli.New("train", about, sagemaker.Training, stderr)
+	p := sagemaker.FromEnv(getenv)
+	cmd := jobcli.New("train", about, sagemaker.Training, p, stderr)
 	defer cmd.Report(&err)
-	p := sagemaker.Default()
 	channel := func(name string) string { return filepath.Join(p.Root, "input", "data", name) }
 	trainPath := cmd.Flags.String("train", channel("train"), "train split `file or directory`")
 	validPath := cmd.Flags.String("validation", channel("validation"), "validation split `file or directory`")

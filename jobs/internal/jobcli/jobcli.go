@@ -26,9 +26,10 @@ type Command struct {
 
 // New returns the command line of the job called name. about is the -h
 // text's description. The -failure-file flag defaults to SageMaker's path
-// for the job's kind when /opt/ml exists (in a SageMaker container) and to
-// none elsewhere, so a local run never writes outside its directories.
-func New(name, about string, kind sagemaker.Kind, stderr io.Writer) *Command {
+// for the job's kind below p's root when that root exists (in a SageMaker
+// container, or a local run's job directory) and to none elsewhere, so a
+// job run by hand never writes outside its directories.
+func New(name, about string, kind sagemaker.Kind, p sagemaker.Paths, stderr io.Writer) *Command {
 	c := &Command{Flags: flag.NewFlagSet(name, flag.ContinueOnError), name: name, stderr: stderr}
 	c.Flags.SetOutput(stderr)
 	c.Flags.Usage = func() {
@@ -36,8 +37,12 @@ func New(name, about string, kind sagemaker.Kind, stderr io.Writer) *Command {
 		c.Flags.PrintDefaults()
 	}
 	def := ""
-	if info, err := os.Stat(sagemaker.DefaultRoot); err == nil && info.IsDir() {
-		def = kind.FailurePath(sagemaker.Default())
+	root := p.Root
+	if root == "" {
+		root = sagemaker.DefaultRoot
+	}
+	if info, err := os.Stat(root); err == nil && info.IsDir() {
+		def = kind.FailurePath(p)
 	}
 	c.Flags.StringVar(&c.failureFile, "failure-file", def, "`file` to write the failure reason to, where SageMaker shows it (default: none outside a SageMaker container)")
 	return c

@@ -16,7 +16,7 @@ import (
 
 func TestHelpListsFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	c := New("train", "Trains trees.", sagemaker.Training, &stderr)
+	c := New("train", "Trains trees.", sagemaker.Training, sagemaker.Default(), &stderr)
 	c.Flags.String("model-dir", "/opt/ml/model", "where the model goes")
 	err := c.Parse([]string{"-h"})
 	assert.ErrorIs(t, err, flag.ErrHelp)
@@ -27,14 +27,14 @@ func TestHelpListsFlags(t *testing.T) {
 }
 
 func TestParseRejectsPositionalArguments(t *testing.T) {
-	c := New("infer", "x", sagemaker.Processing, &bytes.Buffer{})
+	c := New("infer", "x", sagemaker.Processing, sagemaker.Default(), &bytes.Buffer{})
 	assert.EqualError(t, c.Parse([]string{"data.csv"}), `unexpected arguments ["data.csv"]; every input and output is a flag (see -h)`)
 }
 
 func TestReportWritesFailureFile(t *testing.T) {
 	var stderr bytes.Buffer
 	failure := filepath.Join(t.TempDir(), "output", "message")
-	c := New("evaluate", "x", sagemaker.Processing, &stderr)
+	c := New("evaluate", "x", sagemaker.Processing, sagemaker.Default(), &stderr)
 	require.NoError(t, c.Parse([]string{"-failure-file", failure}))
 	err := errors.New("test split: no rows")
 	c.Report(&err)
@@ -48,7 +48,7 @@ func TestReportWritesFailureFile(t *testing.T) {
 func TestReportIgnoresSuccessAndHelp(t *testing.T) {
 	var stderr bytes.Buffer
 	failure := filepath.Join(t.TempDir(), "message")
-	c := New("evaluate", "x", sagemaker.Processing, &stderr)
+	c := New("evaluate", "x", sagemaker.Processing, sagemaker.Default(), &stderr)
 	require.NoError(t, c.Parse([]string{"-failure-file", failure}))
 	for _, err := range []error{nil, flag.ErrHelp} {
 		c.Report(&err)
@@ -56,4 +56,23 @@ func TestReportIgnoresSuccessAndHelp(t *testing.T) {
 	assert.Empty(t, stderr.String())
 	_, err := os.Stat(failure)
 	assert.True(t, os.IsNotExist(err), "no failure file for success or -h")
+}
+
+func TestFailureFileFollowsTheRoot(t *testing.T) {
+	root := t.TempDir()
+	var stderr bytes.Buffer
+	c := New("infer", "x", sagemaker.Processing, sagemaker.Paths{Root: root}, &stderr)
+	require.NoError(t, c.Parse(nil))
+	err := errors.New("boom")
+	c.Report(&err)
+	got, rerr := os.ReadFile(filepath.Join(root, "output", "message"))
+	require.NoError(t, rerr, "the failure file defaults to below an existing root")
+	assert.Equal(t, "boom", string(got))
+
+	missing := sagemaker.Paths{Root: filepath.Join(root, "absent")}
+	c = New("infer", "x", sagemaker.Processing, missing, &stderr)
+	require.NoError(t, c.Parse(nil))
+	c.Report(&err)
+	_, serr := os.Stat(filepath.Join(root, "absent"))
+	assert.True(t, os.IsNotExist(serr), "no failure file is written below a root that does not exist")
 }

@@ -25,6 +25,21 @@ func Default() Paths {
 	return Paths{Root: DefaultRoot}
 }
 
+// RootEnv names the environment variable that moves the contract's root
+// away from /opt/ml. The local run sets it so that a job started as a local
+// process finds its inputs and leaves its outputs where SageMaker would,
+// below a run directory, with every default path following along.
+const RootEnv = "MLPIPELINE_SAGEMAKER_ROOT"
+
+// FromEnv returns the Paths below the root RootEnv names, or Default when
+// it is unset.
+func FromEnv(getenv func(string) string) Paths {
+	if root := getenv(RootEnv); root != "" {
+		return Paths{Root: root}
+	}
+	return Default()
+}
+
 // root returns Root, falling back to DefaultRoot so the zero value is usable.
 func (p Paths) root() string {
 	if p.Root == "" {

@@ -135,3 +135,9 @@ func TestUnknownKindFailurePath(t *testing.T) {
 	want := Training.FailurePath(p)
 	assert.Equalf(t, want, got, "Kind(7).FailurePath(%+v) = %q, want %q", p, got, want)
 }
+
+func TestFromEnv(t *testing.T) {
+	env := map[string]string{RootEnv: "/tmp/run/job/algo-1"}
+	assert.Equal(t, Paths{Root: "/tmp/run/job/algo-1"}, FromEnv(func(k string) string { return env[k] }))
+	assert.Equal(t, Default(), FromEnv(func(string) string { return "" }))
+}
