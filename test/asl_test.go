@@ -1,99 +1,31 @@
 package test
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/infra"
 )
 
-// pseudoParameters gives the pseudo parameters fixed values, so that
-// resolved definitions hold valid ARNs and stay deterministic.
-var pseudoParameters = map[string]string{
-	"AWS::Partition": "aws",
-	"AWS::Region":    "us-east-1",
-	"AWS::AccountId": "123456789012",
-	"AWS::URLSuffix": "amazonaws.com",
-}
-
-// subRE matches a ${Name} of an Fn::Sub.
-var subRE = regexp.MustCompile(`\$\{[^}]+\}`)
-
-// resolve turns a CloudFormation string expression (a literal, Ref, GetAtt
-// or Fn::Join of those) into a plain string, with placeholders for the
-// values only a deployment knows.
-func resolve(v any) (string, error) {
-	switch v := v.(type) {
-	case string:
-		return v, nil
-	case map[string]any:
-		if ref, ok := v["Ref"].(string); ok {
-			if p, ok := pseudoParameters[ref]; ok {
-				return p, nil
-			}
-			return "ref-" + strings.ToLower(ref), nil
-		}
-		if att, ok := v["Fn::GetAtt"].([]any); ok && len(att) == 2 {
-			return fmt.Sprintf("arn:aws:placeholder:us-east-1:123456789012:%s/%s", strings.ToLower(att[0].(string)), att[1]), nil
-		}
-		if sub, ok := v["Fn::Sub"].(string); ok {
-			return subRE.ReplaceAllStringFunc(sub, func(m string) string {
-				name := m[2 : len(m)-1]
-				if p, ok := pseudoParameters[name]; ok {
-					return p
-				}
-				return "ref-" + strings.ToLower(name)
-			}), nil
-		}
-		if join, ok := v["Fn::Join"].([]any); ok && len(join) == 2 {
-			parts, _ := join[1].([]any)
-			var out []string
-			for _, p := range parts {
-				s, err := resolve(p)
-				if err != nil {
-					return "", err
-				}
-				out = append(out, s)
-			}
-			return strings.Join(out, join[0].(string)), nil
-		}
-	}
-	return "", fmt.Errorf("cannot resolve %v", v)
-}
-
-// definitions returns the resolved, indented ASL definition of every state
-// machine of stack by its StateMachineName's last part (training,
-// inference).
+// definitions returns the resolved definitions of stack's state machines.
 func definitions(t *testing.T, stack awscdk.Stack) map[string][]byte {
 	t.Helper()
-	out := map[string][]byte{}
-	machines := assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::StepFunctions::StateMachine"), nil)
-	for id, res := range *machines {
-		props := (*res)["Properties"].(map[string]any)
-		def, err := resolve(props["DefinitionString"])
-		require.NoError(t, err, "definition of %s", id)
-		name, err := resolve(props["StateMachineName"])
-		require.NoError(t, err)
-		var buf bytes.Buffer
-		// Indent keeps the order of the states as CDK rendered them.
-		require.NoError(t, json.Indent(&buf, []byte(def), "", "  "), "definition of %s is JSON", id)
-		buf.WriteByte('\n')
-		out[name[strings.LastIndex(name, "-")+1:]] = buf.Bytes()
-	}
-	return out
+	template, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	require.NoError(t, err)
+	defs, err := infra.Definitions(template)
+	require.NoError(t, err)
+	return defs
 }
 
 func TestStateMachineDefinitions(t *testing.T) {
@@ -108,6 +40,8 @@ func TestStateMachineDefinitions(t *testing.T) {
 				continue
 			}
 			t.Run(name+"/"+kind, func(t *testing.T) {
+				// The image tag is the asset hash, which follows the job code.
+				def := assetHashRE.ReplaceAll(def, []byte("<asset-hash>"))
 				golden := filepath.Join("testdata", name+"."+kind+".asl.json")
 				if *update {
 					require.NoError(t, os.WriteFile(golden, def, 0o644))
