@@ -1,0 +1,185 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// processingRequest is the part of SageMaker's CreateProcessingJob request
+// the local run uses.
+type processingRequest struct {
+	ProcessingJobName string
+	AppSpecification  struct {
+		ImageUri            string
+		ContainerEntrypoint []string
+		ContainerArguments  []string
+	}
+	ProcessingInputs []struct {
+		InputName string
+		S3Input   *struct {
+			S3Uri                  string
+			LocalPath              string
+			S3DataType             string
+			S3InputMode            string
+			S3DataDistributionType string
+		}
+	}
+	ProcessingOutputConfig struct {
+		Outputs []struct {
+			OutputName string
+			S3Output   *struct {
+				S3Uri        string
+				LocalPath    string
+				S3UploadMode string
+			}
+		}
+	}
+	ProcessingResources struct {
+		ClusterConfig struct {
+			InstanceCount int
+			InstanceType  string
+		}
+	}
+	StoppingCondition struct {
+		MaxRuntimeInSeconds int
+	}
+	Environment stringMap
+}
+
+// processingInput and processingOutput are validated inputs and outputs:
+// an S3 URI and the path relative to the job root.
+type processingInput struct {
+	uri, rel, distribution string
+}
+
+type processingOutput struct {
+	uri, rel string
+}
+
+// processingJob runs a processing job: one process per instance, inputs
+// downloaded before, outputs uploaded after all instances succeeded. Every
+// instance's output files are uploaded, instance by instance; a relative
+// name two instances both write ends up with the last instance's file, which
+// suits the pipeline's jobs, whose outputs are named after their inputs.
+func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
+	const svc = "SageMaker"
+	if err := s.needStore(); err != nil {
+		return nil, err
+	}
+	var req processingRequest
+	if err := decodeParams(svc, call.Parameters, &req); err != nil {
+		return nil, err
+	}
+	if !jobNamePattern.MatchString(req.ProcessingJobName) {
+		return nil, validation(svc, "ProcessingJobName %q does not match %s", req.ProcessingJobName, jobNamePattern)
+	}
+	n, err := instanceCount(svc, "ProcessingResources.ClusterConfig.InstanceCount", req.ProcessingResources.ClusterConfig.InstanceCount)
+	if err != nil {
+		return nil, err
+	}
+	limit, seconds, err := maxRuntime(svc, req.StoppingCondition.MaxRuntimeInSeconds)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.AppSpecification.ContainerEntrypoint) == 0 {
+		// The image's own entrypoint is unknown locally.
+		return nil, validation(svc, "AppSpecification.ContainerEntrypoint is required by the local run: it selects the local executable")
+	}
+	var inputs []processingInput
+	for i, in := range req.ProcessingInputs {
+		field := fmt.Sprintf("ProcessingInputs[%d]", i)
+		if !channelNamePattern.MatchString(in.InputName) {
+			return nil, validation(svc, "%s: invalid InputName %q", field, in.InputName)
+		}
+		if in.S3Input == nil {
+			return nil, validation(svc, "%s: only S3Input is supported by the local run", field)
+		}
+		if err := checkDataType(svc, field, in.S3Input.S3DataType); err != nil {
+			return nil, err
+		}
+		dist, err := checkDistribution(svc, field, in.S3Input.S3DataDistributionType)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := ParseS3URI(in.S3Input.S3Uri); err != nil {
+			return nil, validation(svc, "%s: %v", field, err)
+		}
+		rel, err := containerRel(in.S3Input.LocalPath)
+		if err != nil {
+			return nil, validation(svc, "%s: %v", field, err)
+		}
+		inputs = append(inputs, processingInput{uri: in.S3Input.S3Uri, rel: rel, distribution: dist})
+	}
+	var outputs []processingOutput
+	for i, out := range req.ProcessingOutputConfig.Outputs {
+		field := fmt.Sprintf("ProcessingOutputConfig.Outputs[%d]", i)
+		if out.S3Output == nil {
+			return nil, validation(svc, "%s: only S3Output is supported by the local run", field)
+		}
+		if _, _, err := ParseS3URI(out.S3Output.S3Uri); err != nil {
+			return nil, validation(svc, "%s: %v", field, err)
+		}
+		rel, err := containerRel(out.S3Output.LocalPath)
+		if err != nil {
+			return nil, validation(svc, "%s: %v", field, err)
+		}
+		outputs = append(outputs, processingOutput{uri: out.S3Output.S3Uri, rel: rel})
+	}
+
+	dir, err := s.createJobDir(req.ProcessingJobName)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{
+		kind:        "Processing",
+		name:        req.ProcessingJobName,
+		dir:         dir,
+		hosts:       hostNames(n),
+		failureFile: "output/message",
+		maxRuntime:  limit,
+		maxSeconds:  seconds,
+		args:        req.AppSpecification.ContainerArguments,
+		env:         envList(req.Environment),
+	}
+	if j.bin, err = s.binary(j, req.AppSpecification.ContainerEntrypoint[0]); err != nil {
+		return nil, err
+	}
+	for i, host := range j.hosts {
+		root := j.root(i)
+		rc := resourceConfig{CurrentHost: host, CurrentInstanceType: req.ProcessingResources.ClusterConfig.InstanceType, Hosts: j.hosts}
+		if err := writeJSON(filepath.Join(root, "config", "resourceconfig.json"), rc); err != nil {
+			return nil, err
+		}
+		if err := writeJSON(filepath.Join(root, "config", "processingjobconfig.json"), call.Parameters); err != nil {
+			return nil, err
+		}
+		// SageMaker creates the output directories before the job starts.
+		for _, out := range outputs {
+			if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(out.rel)), 0o755); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, in := range inputs {
+		if err := s.downloadInput(j, in.uri, in.distribution, in.rel); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.run(ctx, j); err != nil {
+		return nil, err
+	}
+	for _, out := range outputs {
+		for i := range j.hosts {
+			if err := s.cfg.Store.Upload(filepath.Join(j.root(i), filepath.FromSlash(out.rel)), out.uri); err != nil {
+				return nil, fmt.Errorf("upload %s of %s: %w", out.uri, j.name, err)
+			}
+		}
+	}
+	result := describe(call.Parameters)
+	result["ProcessingJobName"] = j.name
+	result["ProcessingJobArn"] = j.arn()
+	result["ProcessingJobStatus"] = "Completed"
+	return result, nil
+}

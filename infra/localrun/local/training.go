@@ -1,0 +1,347 @@
+package local
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// trainingRequest is the part of SageMaker's CreateTrainingJob request the
+// local run uses.
+type trainingRequest struct {
+	TrainingJobName        string
+	AlgorithmSpecification struct {
+		TrainingImage       string
+		TrainingInputMode   string
+		ContainerEntrypoint []string
+		ContainerArguments  []string
+		MetricDefinitions   []struct {
+			Name  string
+			Regex string
+		}
+	}
+	HyperParameters stringMap
+	InputDataConfig []struct {
+		ChannelName string
+		DataSource  struct {
+			S3DataSource *struct {
+				S3Uri                  string
+				S3DataType             string
+				S3DataDistributionType string
+			}
+		}
+		ContentType string
+	}
+	OutputDataConfig struct {
+		S3OutputPath string
+	}
+	ResourceConfig struct {
+		InstanceCount int
+		InstanceType  string
+	}
+	StoppingCondition struct {
+		MaxRuntimeInSeconds int
+	}
+	Environment stringMap
+}
+
+// metric is a compiled MetricDefinition.
+type metric struct {
+	name string
+	re   *regexp.Regexp
+}
+
+// modelEpoch is the modification time of every file in a packed archive, so
+// that the same model files always give the same bytes.
+var modelEpoch = time.Unix(0, 0).UTC()
+
+// trainingJob runs a training job: channels downloaded to
+// /opt/ml/input/data/<channel>, the hyperparameters written as strings, and
+// on success /opt/ml/model packed into
+// <S3OutputPath>/<TrainingJobName>/output/model.tar.gz. Without a
+// ContainerEntrypoint it runs the binary "train" with the argument "train",
+// as SageMaker runs a training image ("docker run <image> train");
+// ContainerArguments, if given, replace that argument. With more than one
+// instance every host runs, but only algo-1's model and metrics are kept,
+// as only the leader's are in a real multi-host job.
+func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
+	const svc = "SageMaker"
+	if err := s.needStore(); err != nil {
+		return nil, err
+	}
+	var req trainingRequest
+	if err := decodeParams(svc, call.Parameters, &req); err != nil {
+		return nil, err
+	}
+	if !jobNamePattern.MatchString(req.TrainingJobName) {
+		return nil, validation(svc, "TrainingJobName %q does not match %s", req.TrainingJobName, jobNamePattern)
+	}
+	n, err := instanceCount(svc, "ResourceConfig.InstanceCount", req.ResourceConfig.InstanceCount)
+	if err != nil {
+		return nil, err
+	}
+	limit, seconds, err := maxRuntime(svc, req.StoppingCondition.MaxRuntimeInSeconds)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := ParseS3URI(req.OutputDataConfig.S3OutputPath); err != nil {
+		return nil, validation(svc, "OutputDataConfig.S3OutputPath: %v", err)
+	}
+	var metrics []metric
+	for _, d := range req.AlgorithmSpecification.MetricDefinitions {
+		re, err := regexp.Compile(d.Regex)
+		if err != nil {
+			return nil, validation(svc, "MetricDefinitions %q: %v", d.Name, err)
+		}
+		metrics = append(metrics, metric{name: d.Name, re: re})
+	}
+	inputMode := req.AlgorithmSpecification.TrainingInputMode
+	if inputMode == "" {
+		inputMode = "File"
+	}
+	type channel struct{ name, uri, distribution, contentType string }
+	var channels []channel
+	seen := map[string]bool{}
+	for i, c := range req.InputDataConfig {
+		field := fmt.Sprintf("InputDataConfig[%d]", i)
+		if !channelNamePattern.MatchString(c.ChannelName) || strings.Trim(c.ChannelName, ".") == "" || seen[c.ChannelName] {
+			return nil, validation(svc, "%s: invalid or duplicate ChannelName %q", field, c.ChannelName)
+		}
+		seen[c.ChannelName] = true
+		src := c.DataSource.S3DataSource
+		if src == nil {
+			return nil, validation(svc, "%s: only S3DataSource is supported by the local run", field)
+		}
+		if err := checkDataType(svc, field, src.S3DataType); err != nil {
+			return nil, err
+		}
+		dist, err := checkDistribution(svc, field, src.S3DataDistributionType)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := ParseS3URI(src.S3Uri); err != nil {
+			return nil, validation(svc, "%s: %v", field, err)
+		}
+		channels = append(channels, channel{c.ChannelName, src.S3Uri, dist, c.ContentType})
+	}
+
+	dir, err := s.createJobDir(req.TrainingJobName)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{
+		kind:        "Training",
+		name:        req.TrainingJobName,
+		dir:         dir,
+		hosts:       hostNames(n),
+		failureFile: "output/failure",
+		maxRuntime:  limit,
+		maxSeconds:  seconds,
+		args:        req.AlgorithmSpecification.ContainerArguments,
+		env:         envList(req.Environment),
+	}
+	entrypoint := "train"
+	if len(req.AlgorithmSpecification.ContainerEntrypoint) > 0 {
+		entrypoint = req.AlgorithmSpecification.ContainerEntrypoint[0]
+	} else if len(j.args) == 0 {
+		j.args = []string{"train"}
+	}
+	if j.bin, err = s.binary(j, entrypoint); err != nil {
+		return nil, err
+	}
+	hyper := map[string]string(req.HyperParameters)
+	if hyper == nil {
+		hyper = map[string]string{}
+	}
+	dataConfig := map[string]any{}
+	for _, c := range channels {
+		cfg := map[string]string{"TrainingInputMode": inputMode, "S3DistributionType": c.distribution, "RecordWrapperType": "None"}
+		if c.contentType != "" {
+			cfg["ContentType"] = c.contentType
+		}
+		dataConfig[c.name] = cfg
+	}
+	for i, host := range j.hosts {
+		root := j.root(i)
+		rc := resourceConfig{CurrentHost: host, CurrentInstanceType: req.ResourceConfig.InstanceType, Hosts: j.hosts}
+		for name, v := range map[string]any{"hyperparameters.json": hyper, "resourceconfig.json": rc, "inputdataconfig.json": dataConfig} {
+			if err := writeJSON(filepath.Join(root, "input", "config", name), v); err != nil {
+				return nil, err
+			}
+		}
+		for _, d := range []string{"model", "output/data"} {
+			if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, c := range channels {
+		if err := s.downloadInput(j, c.uri, c.distribution, "input/data/"+c.name); err != nil {
+			return nil, err
+		}
+	}
+
+	var (
+		mu   sync.Mutex
+		last = map[string]float64{}
+	)
+	j.onLine = func(line string) {
+		for _, m := range metrics {
+			matches := m.re.FindAllStringSubmatch(line, -1)
+			if len(matches) == 0 {
+				continue
+			}
+			match := matches[len(matches)-1]
+			text := match[0]
+			if len(match) > 1 {
+				text = match[1]
+			}
+			if v, err := strconv.ParseFloat(strings.TrimSpace(text), 64); err == nil {
+				mu.Lock()
+				last[m.name] = v
+				mu.Unlock()
+			}
+		}
+	}
+	if err := s.run(ctx, j); err != nil {
+		return nil, err
+	}
+
+	base := strings.TrimSuffix(req.OutputDataConfig.S3OutputPath, "/") + "/" + j.name + "/output/"
+	modelURI := base + "model.tar.gz"
+	if err := s.packAndPut(filepath.Join(j.root(0), "model"), filepath.Join(dir, "model.tar.gz"), modelURI); err != nil {
+		return nil, fmt.Errorf("model of %s: %w", j.name, err)
+	}
+	// SageMaker also uploads /opt/ml/output/data, when the job wrote any.
+	if has, err := hasFiles(filepath.Join(j.root(0), "output", "data")); err != nil {
+		return nil, err
+	} else if has {
+		if err := s.packAndPut(filepath.Join(j.root(0), "output", "data"), filepath.Join(dir, "output.tar.gz"), base+"output.tar.gz"); err != nil {
+			return nil, fmt.Errorf("output data of %s: %w", j.name, err)
+		}
+	}
+
+	final := []any{}
+	for _, m := range metrics {
+		mu.Lock()
+		v, ok := last[m.name]
+		mu.Unlock()
+		if ok {
+			final = append(final, map[string]any{"MetricName": m.name, "Value": v})
+		}
+	}
+	result := describe(call.Parameters)
+	result["TrainingJobName"] = j.name
+	result["TrainingJobArn"] = j.arn()
+	result["TrainingJobStatus"] = "Completed"
+	result["SecondaryStatus"] = "Completed"
+	result["ModelArtifacts"] = map[string]any{"S3ModelArtifacts": modelURI}
+	result["FinalMetricDataList"] = final
+	return result, nil
+}
+
+// packAndPut packs dir into the archive file at archive and stores it as uri.
+func (s *service) packAndPut(dir, archive, uri string) error {
+	f, err := os.Create(archive)
+	if err != nil {
+		return err
+	}
+	if err := PackTarGz(dir, f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return s.cfg.Store.PutFile(uri, archive)
+}
+
+// hasFiles reports whether dir holds any file.
+func hasFiles(dir string) (bool, error) {
+	found := false
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	return found, err
+}
+
+// PackTarGz writes the regular files below dir (following symbolic links to
+// files) to w as a gzip-compressed tar archive, at their paths relative to
+// dir, so the files of dir itself are at the archive's top level, as in
+// SageMaker's model.tar.gz. Entries are in path order with a fixed mode
+// (0644), owner and modification time, and the gzip header carries no name
+// or time, so the same files always give the same bytes.
+func PackTarGz(dir string, w io.Writer) error {
+	gz, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(gz)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		hdr := &tar.Header{
+			Typeflag: tar.TypeReg,
+			Name:     filepath.ToSlash(rel),
+			Mode:     0o644,
+			Size:     info.Size(),
+			ModTime:  modelEpoch,
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		// Copy exactly the size in the header: a file that changes while
+		// being packed must not corrupt the archive.
+		if _, err := io.CopyN(tw, f, info.Size()); err != nil {
+			return fmt.Errorf("pack %s: %w", p, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return gz.Close()
+}
