@@ -1,13 +1,19 @@
-// Command localrun runs the ML pipeline on this machine, offline.
+// Command localrun runs the ML pipeline on this machine, offline: it
+// synthesizes an environment's stack, takes the training and inference
+// state machine definitions from the template and executes them, with the
+// SageMaker jobs as local processes of the same job binaries, S3 as a
+// folder, the model registry as a file and notifications printed. It shows
+// each state as it is entered and left and ends with where the outputs are.
+// Run it from the project root:
 //
-// For now it synthesizes the CloudFormation templates of the chosen
-// environments from cdk.json, without the CDK CLI and without AWS
-// credentials, and prints where they are. Run it from the project root:
+//	go run ./infra/cmd/localrun [-env dev] [-data FILE_OR_DIR -schema FILE] [-threshold N]
 //
-//	go run ./infra/cmd/localrun [-env dev] [-out cdk.out]
+// With -synth-only it only writes the templates of the chosen environments.
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -17,10 +23,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/mlpipeline-go/mlpipeline/infra"
+	"github.com/mlpipeline-go/mlpipeline/infra/localrun"
 )
 
 func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 	jsii.Close()
 	if err == flag.ErrHelp {
 		return
@@ -31,18 +38,26 @@ func main() {
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("localrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./infra/cmd/localrun [flags]")
-		fmt.Fprintln(stderr, "\nSynthesizes the pipeline's stacks offline and prints where the templates are.")
+		fmt.Fprintln(stderr, "\nRuns the training and then the inference state machine of an environment locally,")
+		fmt.Fprintln(stderr, "from their synthesized definitions, on the bundled sample data or your own.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
-	cdkJSON := fs.String("cdk-json", "cdk.json", "the project's `file` of CDK context (environments, feature flags)")
-	env := fs.String("env", "", "the environment to synthesize, such as dev (default: every environment in cdk.json)")
-	out := fs.String("out", "cdk.out", "the `directory` to write the cloud assembly to")
+	cdkJSON := fs.String("cdk-json", "cdk.json", "the project's `file` of CDK context; the project root is its folder")
+	env := fs.String("env", "dev", "the environment whose state machines run")
+	runDir := fs.String("run-dir", filepath.Join("run", "local"), "the `directory` the run writes to (emptied first)")
+	data := fs.String("data", "", "raw training data: a CSV `file or directory` (default: the bundled abalone sample)")
+	schema := fs.String("schema", "", "the data schema `file` (default: the bundled abalone schema)")
+	inferenceData := fs.String("inference-data", "", "the CSV `file or directory` to score (default: -data)")
+	threshold := fs.Float64("threshold", 0, "quality-gate threshold for this run (default: the environment's)")
+	input := fs.String("input", "", "training execution input as a JSON `object`, e.g. {\"threshold\": 4.5}")
+	synthOnly := fs.Bool("synth-only", false, "only synthesize the templates (of every environment unless -env is given) into -out")
+	out := fs.String("out", "cdk.out", "with -synth-only: the `directory` to write the cloud assembly to")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,17 +65,52 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	templates, err := infra.Synth(*cdkJSON, *env, *out)
+	if *synthOnly {
+		selected := *env
+		if !isSet(fs, "env") {
+			selected = ""
+		}
+		templates, err := infra.Synth(*cdkJSON, selected, *out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Synthesized %d stack(s) offline into %s:\n", len(templates), *out)
+		for _, t := range templates {
+			fmt.Fprintf(stdout, "  %s\n", t)
+		}
+		return nil
+	}
+	trainingInput := map[string]any{}
+	if *input != "" {
+		if err := json.Unmarshal([]byte(*input), &trainingInput); err != nil {
+			return fmt.Errorf("-input: %w; valid: a JSON object such as {\"threshold\": 4.5}", err)
+		}
+	}
+	if isSet(fs, "threshold") {
+		trainingInput["threshold"] = *threshold
+	}
+	sum, err := localrun.Run(ctx, localrun.Options{
+		ProjectDir:    filepath.Dir(*cdkJSON),
+		CDKJSON:       *cdkJSON,
+		Env:           *env,
+		RunDir:        *runDir,
+		Data:          *data,
+		Schema:        *schema,
+		InferenceData: *inferenceData,
+		TrainingInput: trainingInput,
+		Out:           stdout,
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Synthesized %d stack(s) offline into %s:\n", len(templates), *out)
-	for _, t := range templates {
-		if rel, err := filepath.Rel(".", t); err == nil {
-			t = rel
-		}
-		fmt.Fprintf(stdout, "  %s\n", t)
+	if sum.Training.Status != "SUCCEEDED" || sum.Inference.Status != "SUCCEEDED" {
+		return fmt.Errorf("the pipeline did not succeed: %s %s", sum.Training.Error, sum.Training.Cause)
 	}
-	fmt.Fprintln(stdout, "Deploy one with: npx -y aws-cdk@2 deploy -c env=<name> (see README.md).")
 	return nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

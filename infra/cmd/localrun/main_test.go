@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) {
 func TestRunSynthesizesAndSaysWhere(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "assembly")
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"-cdk-json", "../../../cdk.json", "-env", "dev", "-out", out}, &stdout, &stderr)
+	err := run(context.Background(), []string{"-synth-only", "-cdk-json", "../../../cdk.json", "-env", "dev", "-out", out}, &stdout, &stderr)
 	require.NoError(t, err, "stderr: %s", stderr.String())
 	template := filepath.Join(out, "MlPipeline-dev.template.json")
 	assert.Contains(t, stdout.String(), "Synthesized 1 stack(s) offline into "+out)
@@ -33,10 +34,11 @@ func TestRunSynthesizesAndSaysWhere(t *testing.T) {
 
 func TestRunHelpAndBadArguments(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	assert.Equal(t, flag.ErrHelp, run([]string{"-h"}, &stdout, &stderr))
+	assert.Equal(t, flag.ErrHelp, run(context.Background(), []string{"-h"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "-env")
 
 	stderr.Reset()
-	assert.EqualError(t, run([]string{"extra"}, &stdout, &stderr), `unexpected arguments ["extra"]`)
-	assert.Error(t, run([]string{"-cdk-json", filepath.Join(t.TempDir(), "missing.json")}, &stdout, &stderr))
+	assert.EqualError(t, run(context.Background(), []string{"extra"}, &stdout, &stderr), `unexpected arguments ["extra"]`)
+	assert.Error(t, run(context.Background(), []string{"-synth-only", "-cdk-json", filepath.Join(t.TempDir(), "missing.json")}, &stdout, &stderr))
+	assert.ErrorContains(t, run(context.Background(), []string{"-input", "[1]"}, &stdout, &stderr), "-input:")
 }

@@ -1,0 +1,461 @@
+// Package localrun runs the pipeline on this machine, offline, from the
+// state machine definitions a synth of one environment produces: the
+// training state machine, then the inference one, executed by package asl
+// with the local stand-ins of package local (jobs as local processes of the
+// same binaries, S3 as a folder, the model registry as a file,
+// notifications printed).
+package localrun
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mlpipeline-go/mlpipeline/infra"
+	"github.com/mlpipeline-go/mlpipeline/infra/localrun/asl"
+	"github.com/mlpipeline-go/mlpipeline/infra/localrun/local"
+)
+
+// Options configures Run. Paths are relative to the working directory.
+type Options struct {
+	// ProjectDir holds go.mod, jobs/ and the bundled data. Default: ".".
+	ProjectDir string
+	// CDKJSON is the cdk.json whose context configures the environments.
+	// Default: cdk.json in ProjectDir.
+	CDKJSON string
+	// Env is the environment whose definitions run. Default: dev.
+	Env string
+	// RunDir receives everything the run writes; it is emptied first.
+	// Default: run/local below ProjectDir.
+	RunDir string
+	// Data is the raw training data: a CSV file or a folder of them.
+	// Default: the bundled abalone sample.
+	Data string
+	// Schema is the data schema. Default: the bundled abalone schema.
+	Schema string
+	// InferenceData is scored by the inference state machine.
+	// Default: Data.
+	InferenceData string
+	// TrainingInput is the training execution's input, e.g.
+	// {"threshold": 4.5}. Default: {}.
+	TrainingInput map[string]any
+	// Definitions replaces the synthesized definitions ("training",
+	// "inference"); tests use it to run an edited definition.
+	// Default: synthesize Env.
+	Definitions map[string][]byte
+	// Out receives the progress and the summary. Default: io.Discard.
+	Out io.Writer
+}
+
+// Summary is what a run produced.
+type Summary struct {
+	// Training and Inference are the two executions' results; Inference
+	// is zero when training failed.
+	Training, Inference asl.Result
+	// GatePassed tells whether the quality gate let the model through.
+	GatePassed bool
+	// GateReached tells whether training got as far as the quality gate.
+	GateReached bool
+	// Evaluation is the evaluation.json the gate read, when there is one.
+	Evaluation map[string]any
+	// Model, Report and Predictions are local paths of the outputs.
+	Model, Report string
+	Predictions   []string
+}
+
+// Execution names are fixed so that the same inputs give the same job
+// names, S3 keys and outputs.
+const (
+	trainingExecution  = "local-training"
+	inferenceExecution = "local-inference"
+)
+
+// Run synthesizes (unless given definitions), prepares the local store and
+// runs training, then inference if training succeeded. A failed execution
+// is not an error of Run: it is in the summary.
+func Run(ctx context.Context, opt Options) (*Summary, error) {
+	opt = withDefaults(opt)
+	// Jobs run in their own directories and find their files through the
+	// run directory, so it must not depend on the working directory.
+	runDir, err := filepath.Abs(opt.RunDir)
+	if err != nil {
+		return nil, err
+	}
+	opt.RunDir = runDir
+	if err := os.RemoveAll(opt.RunDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opt.RunDir, 0o755); err != nil {
+		return nil, err
+	}
+	defs, template, err := definitions(opt)
+	if err != nil {
+		return nil, err
+	}
+	bins, err := buildJobs(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	store := &local.Store{Root: filepath.Join(opt.RunDir, "s3")}
+	buckets, err := bucketNames(template)
+	if err != nil {
+		return nil, err
+	}
+	if err := seed(store, buckets, opt); err != nil {
+		return nil, err
+	}
+	handlers := local.Handlers(local.Config{
+		Store:        store,
+		RunDir:       opt.RunDir,
+		Binaries:     bins,
+		RegistryFile: filepath.Join(opt.RunDir, "registry.json"),
+		Notify:       prefixWriter{w: opt.Out, prefix: "  notify  "},
+		Log:          io.Discard,
+	})
+	exec := &asl.Executor{
+		Handlers: adapt(handlers, opt.Out),
+		// Retry waits are counted as on AWS but shortened a thousandfold.
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			select {
+			case <-time.After(d / 1000):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+		Observe: progress(opt.Out),
+	}
+	sum := &Summary{}
+	if sum.Training, err = runMachine(ctx, exec, defs, "training", trainingExecution, opt.TrainingInput, opt.Out); err != nil {
+		return nil, err
+	}
+	sum.GatePassed = contains(sum.Training.States, "RegisterModel")
+	sum.GateReached = contains(sum.Training.States, "QualityGate")
+	evalKey := "evaluation/" + trainingExecution + "/"
+	if data, err := store.Get("s3://" + buckets.artifacts + "/" + evalKey + "evaluation.json"); err == nil {
+		_ = json.Unmarshal(data, &sum.Evaluation)
+		sum.Report = filepath.Join(store.Root, buckets.artifacts, evalKey, "report.html")
+	}
+	if models, _ := store.List("s3://" + buckets.artifacts + "/models/" + trainingExecution + "/"); len(models) > 0 {
+		sum.Model = filepath.Join(store.Root, buckets.artifacts, models[len(models)-1])
+	}
+	if sum.Training.Status == "SUCCEEDED" {
+		if sum.Inference, err = runMachine(ctx, exec, defs, "inference", inferenceExecution, map[string]any{}, opt.Out); err != nil {
+			return nil, err
+		}
+		keys, _ := store.List("s3://" + buckets.data + "/predictions/" + inferenceExecution + "/")
+		for _, k := range keys {
+			sum.Predictions = append(sum.Predictions, filepath.Join(store.Root, buckets.data, k))
+		}
+	}
+	printSummary(opt.Out, sum)
+	return sum, nil
+}
+
+func withDefaults(opt Options) Options {
+	if opt.ProjectDir == "" {
+		opt.ProjectDir = "."
+	}
+	if opt.Env == "" {
+		opt.Env = "dev"
+	}
+	if opt.CDKJSON == "" {
+		opt.CDKJSON = filepath.Join(opt.ProjectDir, "cdk.json")
+	}
+	if opt.RunDir == "" {
+		opt.RunDir = filepath.Join(opt.ProjectDir, "run", "local")
+	}
+	if opt.Data == "" {
+		opt.Data = filepath.Join(opt.ProjectDir, "data", "abalone", "abalone.csv")
+	}
+	if opt.Schema == "" {
+		opt.Schema = filepath.Join(opt.ProjectDir, "data", "abalone", "schema.json")
+	}
+	if opt.InferenceData == "" {
+		opt.InferenceData = opt.Data
+	}
+	if opt.TrainingInput == nil {
+		opt.TrainingInput = map[string]any{}
+	}
+	if opt.Out == nil {
+		opt.Out = io.Discard
+	}
+	return opt
+}
+
+// definitions synthesizes the environment and returns its definitions and
+// template, or the given definitions with the template.
+func definitions(opt Options) (map[string][]byte, []byte, error) {
+	paths, err := infra.Synth(opt.CDKJSON, opt.Env, filepath.Join(opt.RunDir, "cdk.out"))
+	if err != nil {
+		return nil, nil, err
+	}
+	template, err := os.ReadFile(paths[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	if opt.Definitions != nil {
+		return opt.Definitions, template, nil
+	}
+	defs, err := infra.Definitions(template)
+	return defs, template, err
+}
+
+// buildJobs builds the four job binaries into the run directory; the go
+// command's build cache makes later builds cheap.
+func buildJobs(ctx context.Context, opt Options) (map[string]string, error) {
+	dir, err := filepath.Abs(filepath.Join(opt.RunDir, "bin"))
+	if err != nil {
+		return nil, err
+	}
+	jobs := []string{"preprocess", "train", "evaluate", "infer"}
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	bins := map[string]string{}
+	for _, j := range jobs {
+		args = append(args, "./jobs/"+j)
+		bins[j] = filepath.Join(dir, j)
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), args...)
+	cmd.Dir = opt.ProjectDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build the job binaries: %v\n%s", err, out)
+	}
+	return bins, nil
+}
+
+type bucketSet struct{ data, artifacts string }
+
+// bucketNames finds the placeholder names of the data and artifact
+// buckets in the synthesized template.
+func bucketNames(template []byte) (bucketSet, error) {
+	var doc struct {
+		Resources map[string]struct{ Type string }
+	}
+	if err := json.Unmarshal(template, &doc); err != nil {
+		return bucketSet{}, err
+	}
+	var b bucketSet
+	for id, r := range doc.Resources {
+		switch {
+		case r.Type != "AWS::S3::Bucket":
+		case strings.HasPrefix(id, "StorageDataBucket"):
+			b.data = infra.Placeholder(id)
+		case strings.HasPrefix(id, "StorageArtifactBucket"):
+			b.artifacts = infra.Placeholder(id)
+		}
+	}
+	if b.data == "" || b.artifacts == "" {
+		return b, errors.New("the template has no data and artifact buckets")
+	}
+	return b, nil
+}
+
+// seed puts the raw data, the schema and the data to score where the
+// definitions read them.
+func seed(store *local.Store, b bucketSet, opt Options) error {
+	put := func(src, prefix string) error {
+		files, err := dataFiles(src)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := store.PutFile("s3://"+b.data+"/"+prefix+filepath.Base(f), f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := put(opt.Data, "raw/data/"); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if err := store.PutFile("s3://"+b.data+"/raw/schema/schema.json", opt.Schema); err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	if err := put(opt.InferenceData, "inference/"); err != nil {
+		return fmt.Errorf("inference data: %w", err)
+	}
+	return nil
+}
+
+// dataFiles returns path, or the regular files in it when it is a folder.
+func dataFiles(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+			files = append(files, filepath.Join(path, e.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s has no data files", path)
+	}
+	return files, nil
+}
+
+func runMachine(ctx context.Context, e *asl.Executor, defs map[string][]byte, kind, name string, input map[string]any, out io.Writer) (asl.Result, error) {
+	def, ok := defs[kind]
+	if !ok {
+		return asl.Result{}, fmt.Errorf("no %s state machine in the definitions", kind)
+	}
+	sm, err := asl.Parse(def)
+	if err != nil {
+		return asl.Result{}, fmt.Errorf("%s state machine: %w", kind, err)
+	}
+	fmt.Fprintf(out, "%s state machine, execution %s\n", kind, name)
+	res, err := e.Run(ctx, sm, name, input)
+	if err != nil {
+		return res, fmt.Errorf("%s state machine: %w", kind, err)
+	}
+	if res.Status == "SUCCEEDED" {
+		fmt.Fprintf(out, "%s: SUCCEEDED\n", kind)
+	} else {
+		fmt.Fprintf(out, "%s: %s: %s: %s\n", kind, res.Status, res.Error, res.Cause)
+	}
+	return res, nil
+}
+
+// adapt turns the stand-ins into executor handlers, naming each SageMaker
+// job on out as it starts.
+func adapt(handlers map[string]local.Handler, out io.Writer) map[string]asl.Handler {
+	adapted := make(map[string]asl.Handler, len(handlers))
+	for resource, h := range handlers {
+		adapted[resource] = func(ctx context.Context, call asl.Call) (any, error) {
+			if params, ok := call.Parameters.(map[string]any); ok {
+				for _, key := range []string{"ProcessingJobName", "TrainingJobName"} {
+					if name, ok := params[key].(string); ok {
+						fmt.Fprintf(out, "     job %s\n", name)
+					}
+				}
+			}
+			res, err := h(ctx, local.Call{Resource: call.Resource, Parameters: call.Parameters, StateName: call.StateName, ExecutionName: call.ExecutionName, RetryCount: call.RetryCount})
+			var te *local.TaskError
+			if errors.As(err, &te) {
+				return nil, &asl.TaskError{Name: te.Name, Cause: te.Cause}
+			}
+			return res, err
+		}
+	}
+	return adapted
+}
+
+// progress prints one line per state entered and left.
+func progress(out io.Writer) func(asl.Event) {
+	return func(ev asl.Event) {
+		switch ev.Kind {
+		case "enter":
+			fmt.Fprintf(out, "  -> %-18s %s\n", ev.State, ev.Type)
+		case "exit":
+			fmt.Fprintf(out, "  <- %-18s %s (%s)\n", ev.State, ev.Type, ev.Duration.Round(time.Millisecond))
+		case "retry":
+			fmt.Fprintf(out, "  .. %-18s retry %d after %s: %s\n", ev.State, ev.Attempt, ev.Wait, errText(ev.Err))
+		case "catch", "fail":
+			fmt.Fprintf(out, "  !! %-18s %s: %s\n", ev.State, ev.Kind, errText(ev.Err))
+		}
+	}
+}
+
+func errText(e *asl.TaskError) string {
+	if e == nil {
+		return ""
+	}
+	cause := e.Cause
+	if len(cause) > 200 {
+		cause = cause[:200] + "…"
+	}
+	return e.Name + ": " + cause
+}
+
+func printSummary(out io.Writer, s *Summary) {
+	fmt.Fprintln(out, "\nSummary")
+	gate := "not reached"
+	switch {
+	case s.GatePassed:
+		gate = "passed, model version registered"
+	case s.GateReached:
+		gate = "rejected"
+	}
+	fmt.Fprintf(out, "  training:     %s\n", s.Training.Status)
+	fmt.Fprintf(out, "  quality gate: %s\n", gate)
+	if s.Evaluation != nil {
+		for _, group := range []string{"regression_metrics", "binary_classification_metrics"} {
+			metrics, ok := s.Evaluation[group].(map[string]any)
+			if !ok {
+				continue
+			}
+			var names []string
+			for n := range metrics {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			var parts []string
+			for _, n := range names {
+				if v, ok := metrics[n].(map[string]any)["value"].(float64); ok {
+					parts = append(parts, fmt.Sprintf("%s %.4g", n, v))
+				}
+			}
+			fmt.Fprintf(out, "  metrics:      %s\n", strings.Join(parts, ", "))
+		}
+	}
+	if s.Inference.Status != "" {
+		fmt.Fprintf(out, "  inference:    %s\n", s.Inference.Status)
+	}
+	for _, p := range []struct{ name, path string }{{"model", s.Model}, {"report", s.Report}} {
+		if p.path != "" {
+			fmt.Fprintf(out, "  %-13s %s\n", p.name+":", p.path)
+		}
+	}
+	for _, p := range s.Predictions {
+		fmt.Fprintf(out, "  predictions:  %s\n", p)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, s := range xs {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// prefixWriter prefixes every line written through it.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	for _, l := range lines {
+		if len(l) == 0 {
+			continue
+		}
+		if _, err := io.WriteString(p.w, p.prefix); err != nil {
+			return 0, err
+		}
+		if _, err := p.w.Write(l); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}

@@ -1,0 +1,107 @@
+package localrun
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+const project = "../.."
+
+// cdkJSONWith writes a copy of the project's cdk.json with the dev
+// environment edited by edit, and returns its path.
+func cdkJSONWith(t *testing.T, edit func(dev map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(project, "cdk.json"))
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(data, &doc))
+	edit(doc["context"].(map[string]any)["environments"].(map[string]any)["dev"].(map[string]any))
+	data, err = json.Marshal(doc)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "cdk.json")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	return path
+}
+
+func nonEmpty(t *testing.T, path string) {
+	t.Helper()
+	info, err := os.Stat(path)
+	require.NoError(t, err, "output %s", path)
+	assert.NotZero(t, info.Size(), "output %s", path)
+}
+
+func TestRunTrainsRegistersAndScores(t *testing.T) {
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Options{ProjectDir: project, RunDir: t.TempDir(), Out: &out})
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", sum.Training.Status, "training: %s %s\n%s", sum.Training.Error, sum.Training.Cause, out.String())
+	assert.True(t, sum.GatePassed)
+	assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "Train", "Evaluate", "ReadEvaluation", "QualityGate",
+		"RegisterModel", "NotifyRegistered", "Succeeded"}, sum.Training.States)
+	require.Equal(t, "SUCCEEDED", sum.Inference.Status, "inference: %s %s\n%s", sum.Inference.Error, sum.Inference.Cause, out.String())
+	nonEmpty(t, sum.Model)
+	nonEmpty(t, sum.Report)
+	require.NotEmpty(t, sum.Predictions)
+	for _, p := range sum.Predictions {
+		nonEmpty(t, p)
+	}
+	text := out.String()
+	for _, want := range []string{"-> Preprocess", "<- Preprocess", "quality gate: passed", "notify", "predictions:"} {
+		assert.Contains(t, text, want)
+	}
+}
+
+// TestRunFollowsTheDefinition changes the gate threshold in the
+// configuration the construct reads and sees the run reject the model.
+func TestRunFollowsTheDefinition(t *testing.T) {
+	strict := cdkJSONWith(t, func(dev map[string]any) {
+		dev["qualityGate"] = map[string]any{"metric": "mse", "threshold": 0.5}
+	})
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Options{ProjectDir: project, CDKJSON: strict, RunDir: t.TempDir(), Out: &out})
+	require.NoError(t, err)
+	assert.Equal(t, "FAILED", sum.Training.Status, out.String())
+	assert.False(t, sum.GatePassed)
+	assert.Equal(t, "ModelRejected", sum.Training.Error)
+	assert.Regexp(t, `^mse = [0-9.]+ is above the threshold 0.5$`, sum.Training.Cause, "the cause carries the metric")
+	assert.Contains(t, sum.Training.States, "NotifyRejected")
+	assert.Empty(t, sum.Inference.Status, "no inference after a rejected model")
+
+	// The execution input overrides the configured threshold.
+	sum, err = Run(context.Background(), Options{ProjectDir: project, CDKJSON: strict, RunDir: t.TempDir(),
+		TrainingInput: map[string]any{"threshold": 100.0}})
+	require.NoError(t, err)
+	assert.True(t, sum.GatePassed, "a threshold of 100 from the execution input passes")
+}
+
+func TestRunFailingJobIsCaughtAndNotified(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(project, "data", "abalone", "abalone.csv"))
+	require.NoError(t, err)
+	bad := filepath.Join(dir, "bad.csv")
+	require.NoError(t, os.WriteFile(bad, append(raw, []byte("M,long,0.3,0.1,0.5,0.2,0.1,0.15,9\n")...), 0o644))
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Options{ProjectDir: project, RunDir: filepath.Join(dir, "run"), Data: bad, Out: &out})
+	require.NoError(t, err)
+	assert.Equal(t, "FAILED", sum.Training.Status)
+	assert.Equal(t, "States.TaskFailed", sum.Training.Error)
+	assert.Contains(t, sum.Training.Cause, `bad.csv:4179: column \"Length\": \"long\" is not a number`, "the job's own message")
+	assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "NotifyFailure", "Failed"}, sum.Training.States)
+	assert.NotContains(t, out.String(), "retry", "a failed job is not retried: the Retry lists throttling and capacity errors only")
+	assert.True(t, strings.Contains(out.String(), "notify") && strings.Contains(out.String(), "failed"), "the failure is notified:\n%s", out.String())
+}
