@@ -46,6 +46,12 @@ type Options struct {
 	// InferenceData is scored by the inference state machine.
 	// Default: Data.
 	InferenceData string
+	// GateMetric, when set, replaces the environment's quality-gate metric
+	// (an evaluation.json key such as auc) before synthesis, with
+	// GateThreshold as its default threshold: the gate is part of the
+	// definition, so data of another task needs its own.
+	GateMetric    string
+	GateThreshold float64
 	// TrainingInput is the training execution's input, e.g.
 	// {"threshold": 4.5}. Default: {}.
 	TrainingInput map[string]any
@@ -196,7 +202,14 @@ func withDefaults(opt Options) Options {
 // definitions synthesizes the environment and returns its definitions and
 // template, or the given definitions with the template.
 func definitions(opt Options) (map[string][]byte, []byte, error) {
-	paths, err := infra.Synth(opt.CDKJSON, opt.Env, filepath.Join(opt.RunDir, "cdk.out"))
+	cdkJSON := opt.CDKJSON
+	if opt.GateMetric != "" {
+		var err error
+		if cdkJSON, err = withGate(opt); err != nil {
+			return nil, nil, err
+		}
+	}
+	paths, err := infra.Synth(cdkJSON, opt.Env, filepath.Join(opt.RunDir, "cdk.out"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,6 +222,31 @@ func definitions(opt Options) (map[string][]byte, []byte, error) {
 	}
 	defs, err := infra.Definitions(template)
 	return defs, template, err
+}
+
+// withGate writes a copy of the cdk.json with the environment's quality
+// gate replaced, into the run directory, and returns its path.
+func withGate(opt Options) (string, error) {
+	data, err := os.ReadFile(opt.CDKJSON)
+	if err != nil {
+		return "", err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return "", fmt.Errorf("%s: %w", opt.CDKJSON, err)
+	}
+	ctx, _ := doc["context"].(map[string]any)
+	envs, _ := ctx[infra.EnvironmentsContextKey].(map[string]any)
+	env, ok := envs[opt.Env].(map[string]any)
+	if !ok {
+		return "", fmt.Errorf("%s has no environment %q", opt.CDKJSON, opt.Env)
+	}
+	env["qualityGate"] = map[string]any{"metric": opt.GateMetric, "threshold": opt.GateThreshold}
+	if data, err = json.Marshal(doc); err != nil {
+		return "", err
+	}
+	path := filepath.Join(opt.RunDir, "cdk.json")
+	return path, os.WriteFile(path, data, 0o644)
 }
 
 // buildJobs builds the four job binaries into the run directory; the go

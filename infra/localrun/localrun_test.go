@@ -105,3 +105,39 @@ func TestRunFailingJobIsCaughtAndNotified(t *testing.T) {
 	assert.NotContains(t, out.String(), "retry", "a failed job is not retried: the Retry lists throttling and capacity errors only")
 	assert.True(t, strings.Contains(out.String(), "notify") && strings.Contains(out.String(), "failed"), "the failure is notified:\n%s", out.String())
 }
+
+func TestRunOnRawAdultFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on 32k rows; run without -short")
+	}
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Options{
+		ProjectDir: project, RunDir: t.TempDir(), Out: &out,
+		Data:          filepath.Join(project, "data", "adult", "adult.train.csv"),
+		InferenceData: filepath.Join(project, "data", "adult", "adult.test.csv"),
+		Schema:        filepath.Join(project, "data", "adult", "schema.json"),
+		GateMetric:    "auc", GateThreshold: 0.9,
+	})
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", sum.Training.Status, "%s %s\n%s", sum.Training.Error, sum.Training.Cause, out.String())
+	assert.True(t, sum.GatePassed)
+	auc := sum.Evaluation["binary_classification_metrics"].(map[string]any)["auc"].(map[string]any)["value"].(float64)
+	assert.GreaterOrEqual(t, auc, 0.9)
+	require.Equal(t, "SUCCEEDED", sum.Inference.Status)
+	require.Len(t, sum.Predictions, 1)
+	data, err := os.ReadFile(sum.Predictions[0])
+	require.NoError(t, err)
+	assert.Equal(t, 16281+1, strings.Count(string(data), "\n"), "a prediction per row of the raw test file, after the header")
+}
+
+// BenchmarkAbaloneRun measures the README's run command without the go
+// command: synthesis, building the jobs (warm build cache), training and
+// inference on the bundled sample.
+func BenchmarkAbaloneRun(b *testing.B) {
+	for b.Loop() {
+		sum, err := Run(context.Background(), Options{ProjectDir: project, RunDir: b.TempDir()})
+		if err != nil || sum.Inference.Status != "SUCCEEDED" {
+			b.Fatalf("run: %v %+v", err, sum)
+		}
+	}
+}

@@ -6,7 +6,7 @@
 // each state as it is entered and left and ends with where the outputs are.
 // Run it from the project root:
 //
-//	go run ./infra/cmd/localrun [-env dev] [-data FILE_OR_DIR -schema FILE] [-threshold N]
+//	go run ./infra/cmd/localrun [-env dev] [-data FILE_OR_DIR -schema FILE] [-gate-metric auc] [-threshold N]
 //
 // With -synth-only it only writes the templates of the chosen environments.
 package main
@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	schema := fs.String("schema", "", "the data schema `file` (default: the bundled abalone schema)")
 	inferenceData := fs.String("inference-data", "", "the CSV `file or directory` to score (default: -data)")
 	threshold := fs.Float64("threshold", 0, "quality-gate threshold for this run (default: the environment's)")
+	gateMetric := fs.String("gate-metric", "", "quality-gate `metric` for this run, e.g. auc for classification data; needs -threshold (default: the environment's)")
 	input := fs.String("input", "", "training execution input as a JSON `object`, e.g. {\"threshold\": 4.5}")
 	synthOnly := fs.Bool("synth-only", false, "only synthesize the templates (of every environment unless -env is given) into -out")
 	out := fs.String("out", "cdk.out", "with -synth-only: the `directory` to write the cloud assembly to")
@@ -86,6 +87,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-input: %w; valid: a JSON object such as {\"threshold\": 4.5}", err)
 		}
 	}
+	if *gateMetric != "" && !isSet(fs, "threshold") {
+		return fmt.Errorf("-gate-metric %s needs -threshold", *gateMetric)
+	}
 	if isSet(fs, "threshold") {
 		trainingInput["threshold"] = *threshold
 	}
@@ -98,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Schema:        *schema,
 		InferenceData: *inferenceData,
 		TrainingInput: trainingInput,
+		GateMetric:    *gateMetric,
+		GateThreshold: *threshold,
 		Out:           stdout,
 	})
 	if err != nil {
