@@ -3,11 +3,11 @@ package images
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -402,7 +402,7 @@ func TestGrantPull(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, permissions(t, tt.template), "permissions of GrantPull")
+			assert.Equal(t, tt.want, iamtest.Distinct(iamtest.Permissions(t, tt.template, "")), "permissions of GrantPull")
 		})
 	}
 }
@@ -425,46 +425,4 @@ func readAssetManifest(t *testing.T, stack string) assetManifest {
 	var m assetManifest
 	require.NoError(t, json.Unmarshal(data, &m))
 	return m
-}
-
-// permissions flattens the statements of every IAM policy in template into
-// sorted, distinct "Effect Action on Resource [if Condition]" lines, so that
-// a test can compare the exact permissions whatever the statement layout.
-func permissions(t *testing.T, template assertions.Template) []string {
-	t.Helper()
-	seen := map[string]bool{}
-	for _, res := range *template.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
-		doc := (*res)["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
-		for _, st := range doc["Statement"].([]any) {
-			st := st.(map[string]any)
-			for _, action := range asList(st["Action"]) {
-				for _, resource := range asList(st["Resource"]) {
-					line := fmt.Sprintf("%s %s on %s", st["Effect"], action, compact(t, resource))
-					if c, ok := st["Condition"]; ok {
-						line += " if " + compact(t, c)
-					}
-					seen[line] = true
-				}
-			}
-		}
-	}
-	var lines []string
-	for line := range seen {
-		lines = append(lines, line)
-	}
-	sort.Strings(lines)
-	return lines
-}
-
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	return []any{v}
-}
-
-func compact(t *testing.T, v any) string {
-	data, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(data)
 }

@@ -1,8 +1,8 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 	"os"
 	"sort"
 	"strings"
@@ -61,52 +61,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
-}
-
-// permissions flattens the statements of the policies attached to the
-// role whose logical ID starts with rolePrefix into sorted
-// "Effect Action on Resource [if Condition]" lines.
-func permissions(t *testing.T, rolePrefix string) []string {
-	t.Helper()
-	var lines []string
-	for _, res := range *template.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
-		props := (*res)["Properties"].(map[string]any)
-		attached := false
-		for _, r := range props["Roles"].([]any) {
-			ref, _ := r.(map[string]any)["Ref"].(string)
-			attached = attached || strings.HasPrefix(ref, rolePrefix)
-		}
-		if !attached {
-			continue
-		}
-		for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-			st := st.(map[string]any)
-			for _, action := range asList(st["Action"]) {
-				for _, resource := range asList(st["Resource"]) {
-					line := fmt.Sprintf("%s %s on %s", st["Effect"], action, compact(t, resource))
-					if c, ok := st["Condition"]; ok {
-						line += " if " + compact(t, c)
-					}
-					lines = append(lines, line)
-				}
-			}
-		}
-	}
-	sort.Strings(lines)
-	return lines
-}
-
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	return []any{v}
-}
-
-func compact(t *testing.T, v any) string {
-	data, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(data)
 }
 
 // arn is how the template writes an ARN of this account and region.
@@ -191,7 +145,7 @@ func TestTrainingRoleContract(t *testing.T) {
 		},
 		logsAndTracing,
 	))
-	got := dedupe(permissions(t, "TrainingRole"))
+	got := dedupe(iamtest.Permissions(t, template, "TrainingRole"))
 	assert.Equal(t, want, got, "permissions of the training state machine role")
 	checkNoWildcards(t, got)
 }
@@ -212,13 +166,13 @@ func TestInferenceRoleContract(t *testing.T) {
 		},
 		logsAndTracing,
 	))
-	got := dedupe(permissions(t, "InferenceRole"))
+	got := dedupe(iamtest.Permissions(t, template, "InferenceRole"))
 	assert.Equal(t, want, got, "permissions of the inference state machine role")
 	checkNoWildcards(t, got)
 }
 
 func TestSchedulerRoleContract(t *testing.T) {
-	got := permissions(t, "SchedulesRole")
+	got := iamtest.Permissions(t, template, "SchedulesRole")
 	require.Len(t, got, 2, "the scheduler may start the two state machines and nothing else: %v", got)
 	for _, line := range got {
 		assert.True(t, strings.HasPrefix(line, `Allow states:StartExecution on {"Ref":"`), "scheduler permission %q", line)

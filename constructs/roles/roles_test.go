@@ -3,6 +3,7 @@ package roles
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 	"os"
 	"regexp"
 	"sort"
@@ -126,7 +127,11 @@ type arns struct {
 func storageArns(t *testing.T, name string) arns {
 	t.Helper()
 	stack, st := stacks[name], storages[name]
-	resolve := func(token *string) string { return compact(t, stack.Resolve(token)) }
+	resolve := func(token *string) string {
+		data, err := json.Marshal(stack.Resolve(token))
+		require.NoError(t, err)
+		return string(data)
+	}
 	return arns{
 		data:      resolve(st.DataBucket().BucketArn()),
 		artifacts: resolve(st.ArtifactBucket().BucketArn()),
@@ -226,7 +231,7 @@ func TestPermissionsContract(t *testing.T) {
 	for _, name := range []string{"Default", "Minimized"} {
 		t.Run(name, func(t *testing.T) {
 			want := contract(storageArns(t, name), assetRepository)
-			assert.Equal(t, want, permissions(t, templates[name]), "permissions of the SageMaker role")
+			assert.Equal(t, want, iamtest.Distinct(iamtest.Permissions(t, templates[name], "")), "permissions of the SageMaker role")
 		})
 	}
 }
@@ -241,7 +246,7 @@ func TestBringYourOwnRole(t *testing.T) {
 	a := storageArns(t, "Byo")
 	require.Equal(t, `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::team-data/raw/*"]]}`, a.dataObjects("raw/"))
 	require.Equal(t, `"arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"`, a.key)
-	assert.Equal(t, contract(a, teamRepository), permissions(t, byo), "permissions added to the brought role")
+	assert.Equal(t, contract(a, teamRepository), iamtest.Distinct(iamtest.Permissions(t, byo, "")), "permissions added to the brought role")
 }
 
 func TestNoImageNoPullRights(t *testing.T) {
@@ -251,7 +256,7 @@ func TestNoImageNoPullRights(t *testing.T) {
 			want = append(want, line)
 		}
 	}
-	assert.Equal(t, want, permissions(t, templates["NoImage"]), "permissions without an image")
+	assert.Equal(t, want, iamtest.Distinct(iamtest.Permissions(t, templates["NoImage"], "")), "permissions without an image")
 }
 
 func TestNewRoleTrustsSageMakerOnly(t *testing.T) {
@@ -376,6 +381,13 @@ func messages(found *[]*cxapi.SynthesisMessage) []string {
 	return out
 }
 
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
 func TestFlattenCfnReference(t *testing.T) {
 	tests := []struct {
 		in   string // JSON
@@ -420,47 +432,4 @@ func statements(t *testing.T, template assertions.Template) []statement {
 		}
 	}
 	return out
-}
-
-// permissions flattens the statements of every IAM policy in template into
-// sorted, distinct "Effect Action on Resource [if Condition]" lines, so
-// that a test can compare the exact permissions whatever the statement
-// layout (merged or not, as the minimizePolicies feature flag decides).
-func permissions(t *testing.T, template assertions.Template) []string {
-	t.Helper()
-	seen := map[string]bool{}
-	for _, res := range *template.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
-		doc := (*res)["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
-		for _, st := range doc["Statement"].([]any) {
-			st := st.(map[string]any)
-			for _, action := range asList(st["Action"]) {
-				for _, resource := range asList(st["Resource"]) {
-					line := fmt.Sprintf("%s %s on %s", st["Effect"], action, compact(t, resource))
-					if c, ok := st["Condition"]; ok {
-						line += " if " + compact(t, c)
-					}
-					seen[line] = true
-				}
-			}
-		}
-	}
-	var lines []string
-	for line := range seen {
-		lines = append(lines, line)
-	}
-	sort.Strings(lines)
-	return lines
-}
-
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	return []any{v}
-}
-
-func compact(t *testing.T, v any) string {
-	data, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(data)
 }

@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -296,45 +296,6 @@ func TestTrainingState(t *testing.T) {
 	assert.Equal(t, want, states(t, pipelineTemplate)["Train"], "state Train")
 }
 
-// permissions flattens the statements of every IAM policy in template into
-// sorted "Effect Action on Resource [if Condition]" lines, one per action, so
-// that a test can compare the exact permissions whatever the statement
-// layout (merged or not, as the minimizePolicies feature flag decides).
-func permissions(t *testing.T, template assertions.Template) []string {
-	t.Helper()
-	var lines []string
-	for _, res := range *template.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
-		doc := (*res)["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
-		for _, st := range doc["Statement"].([]any) {
-			st := st.(map[string]any)
-			for _, action := range asList(st["Action"]) {
-				for _, resource := range asList(st["Resource"]) {
-					line := fmt.Sprintf("%s %s on %s", st["Effect"], action, compact(t, resource))
-					if c, ok := st["Condition"]; ok {
-						line += " if " + compact(t, c)
-					}
-					lines = append(lines, line)
-				}
-			}
-		}
-	}
-	sort.Strings(lines)
-	return lines
-}
-
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	return []any{v}
-}
-
-func compact(t *testing.T, v any) string {
-	data, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(data)
-}
-
 // arn is how the template spells an ARN in the stack's partition, region
 // and account.
 func arn(service, resource string) string {
@@ -373,7 +334,7 @@ func TestPermissions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := permissions(t, tt.template)
+			got := iamtest.Permissions(t, tt.template, "")
 			// The exact list, with KMS keys set: no more, no fewer, and no
 			// KMS permission for the state machine.
 			assert.Equal(t, tt.want, got, "permissions of the state machine role")

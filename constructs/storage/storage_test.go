@@ -1,10 +1,9 @@
 package storage
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 	"os"
-	"sort"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // The templates under test, built once in one app: jsii costs seconds per app.
@@ -180,46 +178,7 @@ func TestBringYourOwn(t *testing.T) {
 		"Allow s3:GetObject on " + objects,
 		"Allow s3:ListBucket on " + bucket + ` if {"StringLike":{"s3:prefix":"models/*"}}`,
 	}
-	assert.Equal(t, want, permissions(t, byoTemplate), "permissions of GrantReadArtifacts(models/) on brought storage")
-}
-
-// permissions flattens the statements of every IAM policy in template into
-// sorted "Effect Action on Resource [if Condition]" lines, one per action, so
-// that a test can compare the exact permissions whatever the statement
-// layout (merged or not, as the minimizePolicies feature flag decides).
-func permissions(t *testing.T, template assertions.Template) []string {
-	t.Helper()
-	var lines []string
-	for _, res := range *template.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
-		doc := (*res)["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
-		for _, st := range doc["Statement"].([]any) {
-			st := st.(map[string]any)
-			for _, action := range asList(st["Action"]) {
-				for _, resource := range asList(st["Resource"]) {
-					line := fmt.Sprintf("%s %s on %s", st["Effect"], action, compact(t, resource))
-					if c, ok := st["Condition"]; ok {
-						line += " if " + compact(t, c)
-					}
-					lines = append(lines, line)
-				}
-			}
-		}
-	}
-	sort.Strings(lines)
-	return lines
-}
-
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	return []any{v}
-}
-
-func compact(t *testing.T, v any) string {
-	data, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(data)
+	assert.Equal(t, want, iamtest.Permissions(t, byoTemplate, ""), "permissions of GrantReadArtifacts(models/) on brought storage")
 }
 
 func TestGrantsAreLimitedToPrefix(t *testing.T) {
@@ -237,7 +196,7 @@ func TestGrantsAreLimitedToPrefix(t *testing.T) {
 		"Allow s3:ListBucket on " + bucket + ` if {"StringLike":{"s3:prefix":"raw/*"}}`,
 		"Allow s3:PutObject on " + fmt.Sprintf(objects, "curated/"),
 	}
-	assert.Equal(t, want, permissions(t, grantTemplate), "permissions of GrantReadData(raw/) + GrantWriteData(curated/)")
+	assert.Equal(t, want, iamtest.Permissions(t, grantTemplate, ""), "permissions of GrantReadData(raw/) + GrantWriteData(curated/)")
 }
 
 func TestGrantRejectsWidePrefixes(t *testing.T) {
