@@ -164,27 +164,29 @@ var retryErrors = []string{
 }
 
 // JobName returns the name of the job that a state with JobNamePrefix prefix
-// creates in the execution named executionName, at retry retryCount (0 on
-// the first attempt): prefix, "-", and the MD5 hex digest of
-// executionName + "/" + retryCount. The state computes the same value with
-// the intrinsic
+// creates in the execution named executionName, after redriveCount redrives
+// of the execution and at retry retryCount of the state (both 0 at first):
+// prefix, "-", and the MD5 hex digest of
+// executionName + "/" + redriveCount + "/" + retryCount. The state computes
+// the same value with the intrinsic
 //
-//	States.Format('<prefix>-{}', States.Hash(States.Format('{}/{}', $$.Execution.Name, $$.State.RetryCount), 'MD5'))
+//	States.Format('<prefix>-{}', States.Hash(States.Format('{}/{}/{}', $$.Execution.Name, $$.Execution.RedriveCount, $$.State.RetryCount), 'MD5'))
 //
 // because SageMaker job names must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$
 // and be unique per account and region, while execution names may be 80
 // characters long and contain '_' (and the States Language cannot cut or
 // replace characters). The digest is 32 valid characters, so a prefix of at
-// most 30 keeps the name within 63. The retry count gives every attempt a
-// fresh name: creating a job again under the same name fails.
-func JobName(prefix, executionName string, retryCount int) string {
-	sum := md5.Sum([]byte(executionName + "/" + strconv.Itoa(retryCount)))
+// most 30 keeps the name within 63. The retry and redrive counts give every
+// attempt a fresh name: creating a job again under the same name fails, and
+// a redriven execution starts its retry counts at 0 again.
+func JobName(prefix, executionName string, redriveCount, retryCount int) string {
+	sum := md5.Sum([]byte(executionName + "/" + strconv.Itoa(redriveCount) + "/" + strconv.Itoa(retryCount)))
 	return prefix + "-" + hex.EncodeToString(sum[:])
 }
 
 // jobNameExpression is the intrinsic that JobName mirrors.
 func jobNameExpression(prefix string) string {
-	return fmt.Sprintf("States.Format('%s-{}', States.Hash(States.Format('{}/{}', $$.Execution.Name, $$.State.RetryCount), 'MD5'))", prefix)
+	return fmt.Sprintf("States.Format('%s-{}', States.Hash(States.Format('{}/{}/{}', $$.Execution.Name, $$.Execution.RedriveCount, $$.State.RetryCount), 'MD5'))", prefix)
 }
 
 // job is what NewProcessingJob and NewTrainingJob share once their props are

@@ -204,7 +204,7 @@ func TestProcessingState(t *testing.T) {
 		"Comment": "Split and preprocess the raw data.",
 		"Resource": "arn:${AWS::Partition}:states:::sagemaker:createProcessingJob.sync",
 		"Parameters": {
-			"ProcessingJobName.$": "States.Format('preprocess-{}', States.Hash(States.Format('{}/{}', $$.Execution.Name, $$.State.RetryCount), 'MD5'))",
+			"ProcessingJobName.$": "States.Format('preprocess-{}', States.Hash(States.Format('{}/{}/{}', $$.Execution.Name, $$.Execution.RedriveCount, $$.State.RetryCount), 'MD5'))",
 			"RoleArn": "`+jobRoleArn+`",
 			"AppSpecification": {
 				"ImageUri": "${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/mlpipeline:jobs",
@@ -259,7 +259,7 @@ func TestTrainingState(t *testing.T) {
 		"Type": "Task",
 		"Resource": "arn:${AWS::Partition}:states:::sagemaker:createTrainingJob.sync",
 		"Parameters": {
-			"TrainingJobName.$": "States.Format('train-{}', States.Hash(States.Format('{}/{}', $$.Execution.Name, $$.State.RetryCount), 'MD5'))",
+			"TrainingJobName.$": "States.Format('train-{}', States.Hash(States.Format('{}/{}/{}', $$.Execution.Name, $$.Execution.RedriveCount, $$.State.RetryCount), 'MD5'))",
 			"RoleArn": "`+jobRoleArn+`",
 			"AlgorithmSpecification": {
 				"TrainingImage": "${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/mlpipeline:jobs",
@@ -347,8 +347,8 @@ func TestPermissions(t *testing.T) {
 }
 
 func TestJobName(t *testing.T) {
-	// md5("exec-1/2") from md5sum.
-	assert.Equal(t, "train-423fe5a22f39e933e00b76efb77a7925", JobName("train", "exec-1", 2), `JobName("train", "exec-1", 2)`)
+	// md5("exec-1/0/2") from md5sum.
+	assert.Equal(t, "train-22efb5091e7c3f0387b9dbbea925e69e", JobName("train", "exec-1", 0, 2), `JobName("train", "exec-1", 0, 2)`)
 
 	// The longest prefix and execution name, with characters SageMaker
 	// rejects, still give a valid name.
@@ -358,11 +358,12 @@ func TestJobName(t *testing.T) {
 	require.Len(t, prefix, 30)
 	require.Len(t, execution, 80)
 	for retry := 0; retry < 3; retry++ {
-		name := JobName(prefix, execution, retry)
+		name := JobName(prefix, execution, 0, retry)
 		assert.Regexp(t, sageMakerName, name, "JobName(%q, %q, %d)", prefix, execution, retry)
 		assert.LessOrEqual(t, len(name), 63, "len(JobName(%q, %q, %d))", prefix, execution, retry)
 	}
-	assert.NotEqual(t, JobName(prefix, execution, 0), JobName(prefix, execution, 1), "a retry gets a fresh name")
+	assert.NotEqual(t, JobName(prefix, execution, 0, 0), JobName(prefix, execution, 0, 1), "a retry gets a fresh name")
+	assert.NotEqual(t, JobName(prefix, execution, 0, 0), JobName(prefix, execution, 1, 0), "a redrive gets a fresh name")
 }
 
 // TestJobNameMatchesIntrinsic evaluates the synthesized job name expressions
@@ -370,10 +371,10 @@ func TestJobName(t *testing.T) {
 // Functions does.
 func TestJobNameMatchesIntrinsic(t *testing.T) {
 	st := states(t, pipelineTemplate)
-	context := map[string]any{"$$.Execution.Name": "nightly_retrain_2026-01-01", "$$.State.RetryCount": 3}
+	context := map[string]any{"$$.Execution.Name": "nightly_retrain_2026-01-01", "$$.Execution.RedriveCount": 1, "$$.State.RetryCount": 3}
 	for state, want := range map[string]string{
-		"Preprocess": JobName("preprocess", "nightly_retrain_2026-01-01", 3),
-		"Train":      JobName("train", "nightly_retrain_2026-01-01", 3),
+		"Preprocess": JobName("preprocess", "nightly_retrain_2026-01-01", 1, 3),
+		"Train":      JobName("train", "nightly_retrain_2026-01-01", 1, 3),
 	} {
 		params := st[state].(map[string]any)["Parameters"].(map[string]any)
 		var expr string

@@ -74,8 +74,8 @@ func TestDevTrainingEndToEnd(t *testing.T) {
 		out := res.Output.(map[string]any)
 		assert.Equal(t, "evaluation/exec-1/evaluation.json", out["evaluationKey"])
 		assert.Equal(t, "s3://ref-storageartifactbucket48d12cdb/models/exec-1/model.tar.gz", out["jobs"].(map[string]any)["Train"].(map[string]any)["ModelArtifacts"])
-		assert.Equal(t, "mlp-dev-train-3e155b6c297d3255ae09786b310a6bce",
-			out["jobs"].(map[string]any)["Train"].(map[string]any)["TrainingJobName"], "md5 of exec-1/0")
+		assert.Equal(t, "mlp-dev-train-6b8aaf76123a3e791129d36225f446e0",
+			out["jobs"].(map[string]any)["Train"].(map[string]any)["TrainingJobName"], "md5 of exec-1/0/0: execution, redrive count, retry count")
 		require.Len(t, published, 1)
 		assert.Equal(t, "Execution exec-1: model version arn:aws:sagemaker:local:000000000000:model-package/mlp-dev-models/1 registered (Approved), mse = 4.2.", published[0]["Message"])
 		assert.Empty(t, rec.waits)

@@ -239,6 +239,8 @@ func (r *run) env(st *state, data any, entered time.Time, retries int) *env {
 				"Input":     r.input,
 				"StartTime": timestamp(r.start),
 				"RoleArn":   localRoleARN,
+				// A local execution is never redriven.
+				"RedriveCount": json.Number("0"),
 			},
 			"State": map[string]any{
 				"Name":        st.name,

@@ -95,7 +95,7 @@ func TestContextObject(t *testing.T) {
 	require.Equal(t, StatusSucceeded, res.Status, res.Cause)
 	assert.JSONEq(t, `{
 		"exec": {"Id": "arn:aws:states:local:000000000000:execution:Training:exec-1", "Name": "exec-1", "Input": {"a": 1},
-			"StartTime": "2024-01-02T03:04:05.678Z", "RoleArn": "arn:aws:iam::000000000000:role/local-run"},
+			"StartTime": "2024-01-02T03:04:05.678Z", "RoleArn": "arn:aws:iam::000000000000:role/local-run", "RedriveCount": 0},
 		"state": {"Name": "Ctx", "EnteredTime": "2024-01-02T03:04:05.678Z", "RetryCount": 0},
 		"sm": {"Id": "arn:aws:states:local:000000000000:stateMachine:Training", "Name": "Training"},
 		"task": {},
