@@ -117,6 +117,9 @@ type Environment struct {
 	// ManualApproval registers new model versions as pending approval by a
 	// person instead of approved.
 	ManualApproval bool
+	// Hyperparameters are passed to the training job (XGBoost's names; the
+	// train job checks names and values).
+	Hyperparameters map[string]string
 	// Tags are applied to every taggable resource besides "environment".
 	Tags map[string]string
 }
@@ -205,6 +208,7 @@ type rawEnvironment struct {
 	NotificationEmail string            `json:"notificationEmail"`
 	LogRetentionDays  *int              `json:"logRetentionDays"`
 	ManualApproval    *bool             `json:"manualApproval"`
+	Hyperparameters   map[string]string `json:"hyperparameters"`
 	Tags              map[string]string `json:"tags"`
 }
 
@@ -317,8 +321,9 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 		NotificationEmail: raw.NotificationEmail,
 		LogRetentionDays:  intOr(raw.LogRetentionDays, defaultRetentionDays),
 		// Production models wait for a person unless configured otherwise.
-		ManualApproval: boolOr(raw.ManualApproval, name == "prod"),
-		Tags:           raw.Tags,
+		ManualApproval:  boolOr(raw.ManualApproval, name == "prod"),
+		Hyperparameters: raw.Hyperparameters,
+		Tags:            raw.Tags,
 	}
 	if env.Account != "" && !accountRE.MatchString(env.Account) {
 		bad("account", strconv.Quote(env.Account), "a 12-digit AWS account ID, or omit it for an environment-agnostic stack")
@@ -386,6 +391,11 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 	}
 	if !slices.Contains(logRetentionDays, env.LogRetentionDays) {
 		bad("logRetentionDays", strconv.Itoa(env.LogRetentionDays), "one of the CloudWatch Logs retention values "+joinInts(logRetentionDays))
+	}
+	for _, key := range sortedKeys(env.Hyperparameters) {
+		if key == "" || env.Hyperparameters[key] == "" {
+			bad("hyperparameters", strconv.Quote(key+"="+env.Hyperparameters[key]), "names and values that are not empty, such as \"max_depth\": \"5\"")
+		}
 	}
 	for _, key := range sortedKeys(env.Tags) {
 		value := env.Tags[key]

@@ -32,6 +32,7 @@ func validEnv() map[string]any {
 		"notificationEmail": "ml-team@example.com",
 		"logRetentionDays":  90,
 		"tags":              map[string]any{"team": "ml"},
+		"hyperparameters":   map[string]any{"max_depth": "5"},
 	}
 }
 
@@ -69,6 +70,7 @@ func TestLoadEnvironmentsValid(t *testing.T) {
 		NotificationEmail: "ml-team@example.com",
 		LogRetentionDays:  90,
 		ManualApproval:    true,
+		Hyperparameters:   map[string]string{"max_depth": "5"},
 		Tags:              map[string]string{"team": "ml"},
 	}
 	assert.Equal(t, want, got)
@@ -185,6 +187,10 @@ func TestLoadEnvironmentsErrors(t *testing.T) {
 			`environment "prod": tags.environment = "x" is invalid; valid: no value: the environment tag is set to the environment's name`},
 		{"aws tag", "tags.aws:foo", "x",
 			`environment "prod": tags = "aws:foo" is invalid; valid: tag keys of 1 to 128 characters not starting with aws:`},
+		{"empty hyperparameter", "hyperparameters", map[string]any{"eta": ""},
+			`environment "prod": hyperparameters = "eta=" is invalid; valid: names and values that are not empty, such as "max_depth": "5"`},
+		{"hyperparameter not a string", "hyperparameters", map[string]any{"eta": 0.2},
+			`environment "prod": hyperparameters = a JSON number is invalid; valid: a JSON string`},
 		{"unknown field", "jobs.train.instanceCont", 2,
 			`environment "prod": jobs.train.instanceCont = (unknown field) is invalid; valid: one of the fields documented in README.md`},
 		{"unknown job kind", "jobs.serve", map[string]any{"instanceType": "ml.m5.large"},

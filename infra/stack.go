@@ -65,6 +65,7 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 		Preprocess:         jobResources(env.Jobs[Preprocess]),
 		Train:              jobResources(env.Jobs[Train]),
 		Evaluate:           jobResources(env.Jobs[Evaluate]),
+		Hyperparameters:    env.Hyperparameters,
 		GateMetric:         env.QualityGate.Key(),
 		GateThreshold:      env.QualityGate.Threshold,
 		GateHigherIsBetter: env.QualityGate.HigherIsBetter(),
