@@ -81,6 +81,24 @@ func apiRetry(errors ...string) *sfn.RetryProps {
 	}
 }
 
+// newStateMachineRole defines the role a state machine runs as; its tasks
+// add exactly the permissions they need to it.
+func newStateMachineRole(scope constructs.Construct, description string) awsiam.Role {
+	return awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
+		Description: jsii.String(description),
+	})
+}
+
+// modelPackageArns returns the ARN of the model package group called group
+// and the pattern of the ARNs of its versions.
+func modelPackageArns(scope constructs.Construct, group *string) (groupArn, versions *string) {
+	stack := awscdk.Stack_Of(scope)
+	groupArn = stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package-group"), ResourceName: group})
+	versions = stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package"), ResourceName: jsii.String(*group + "/*")})
+	return groupArn, versions
+}
+
 // observability is the topic, key and log group a state machine uses.
 type observability struct {
 	topic    awssns.ITopic

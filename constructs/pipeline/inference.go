@@ -76,10 +76,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 	}
 	this := constructs.NewConstruct(scope, &id)
 	obs := newObservability(this, &props.ObservabilityProps)
-	role := awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
-		Description: jsii.String("Runs the " + props.Name + " inference state machine."),
-	})
+	role := newStateMachineRole(this, "Runs the "+props.Name+" inference state machine.")
 	data := props.Storage.DataBucket().BucketName()
 	configure := sfn.NewPass(this, jsii.String("Configure"), &sfn.PassProps{
 		Comment: jsii.String("Names this run's input and output locations."),
@@ -92,9 +89,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		},
 	})
 
-	stack := awscdk.Stack_Of(this)
-	packages := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package"), ResourceName: jsii.String(*props.ModelPackageGroupName + "/*")})
-	group := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package-group"), ResourceName: props.ModelPackageGroupName})
+	group, packages := modelPackageArns(this, props.ModelPackageGroupName)
 	findModel := awsstepfunctionstasks.NewCallAwsService(this, jsii.String("FindModel"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Comment:   jsii.String("Lists the latest approved model version."),
 		Service:   jsii.String("sagemaker"),

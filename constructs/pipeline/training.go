@@ -118,10 +118,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 	}
 	this := constructs.NewConstruct(scope, &id)
 	obs := newObservability(this, &props.ObservabilityProps)
-	role := awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
-		Description: jsii.String("Runs the " + props.Name + " training state machine."),
-	})
+	role := newStateMachineRole(this, "Runs the "+props.Name+" training state machine.")
 	groupName := jsii.String(props.Name + "-models")
 	group := awssagemaker.NewCfnModelPackageGroup(this, jsii.String("ModelPackageGroup"), &awssagemaker.CfnModelPackageGroupProps{
 		ModelPackageGroupName:        groupName,
@@ -244,9 +241,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 	if props.ManualApproval {
 		approval = "PendingManualApproval"
 	}
-	stack := awscdk.Stack_Of(this)
-	groupArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package-group"), ResourceName: groupName})
-	packageArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package"), ResourceName: jsii.String(*groupName + "/*")})
+	groupArn, packageArn := modelPackageArns(this, groupName)
 	register := awsstepfunctionstasks.NewCallAwsService(this, jsii.String("RegisterModel"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Comment:   jsii.String("Registers the model as a new version in the model package group."),
 		Service:   jsii.String("sagemaker"),
