@@ -3,9 +3,11 @@ package features
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -304,4 +306,42 @@ func TestProfile(t *testing.T) {
 	assert.InDelta(t, 4.25, size.Numeric.Mean, 1e-12)
 	assert.Equal(t, 5, p.Target.Count)
 	assert.InDelta(t, 0.4, p.Target.Numeric.Mean, 1e-12, "the target's mean is the positive share")
+}
+
+func TestWriteSplitIsTheSameOnAnyCoreCount(t *testing.T) {
+	s, err := dataset.Parse([]byte(smallSchema))
+	require.NoError(t, err)
+	table := NewTable(s)
+	var b strings.Builder
+	b.WriteString("id,color,size,weight,label\n")
+	for i := range 3*splitBlockRows + 17 {
+		fmt.Fprintf(&b, "r%d,%s,%d,%d,%s\n", i, []string{"red", "blue", "green"}[i%3], i%97, i%13, []string{"yes", "no"}[i%2])
+	}
+	path := filepath.Join(t.TempDir(), "many.csv")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	require.NoError(t, table.ReadFile(path))
+	rows := make([]int, table.Len())
+	for i := range rows {
+		rows[len(rows)-1-i] = i // reversed: output must follow the given order
+	}
+	p, err := Fit(table, rows)
+	require.NoError(t, err)
+
+	var serial bytes.Buffer
+	feat := make([]float32, p.NumFeatures())
+	for _, r := range rows {
+		require.NoError(t, p.TransformRow(table, r, feat))
+		serial.Write(AppendRow(nil, table.Labels[r], feat))
+	}
+	for _, procs := range []int{1, 2, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		var got bytes.Buffer
+		err := WriteSplit(&got, table, rows, p)
+		runtime.GOMAXPROCS(prev)
+		require.NoError(t, err)
+		assert.Equal(t, serial.String(), got.String(), "WriteSplit with GOMAXPROCS=%d", procs)
+	}
+	var empty bytes.Buffer
+	require.NoError(t, WriteSplit(&empty, table, nil, p))
+	assert.Empty(t, empty.String())
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
@@ -16,18 +17,70 @@ import (
 // after it: the layout SageMaker's built-in XGBoost algorithm reads, so that
 // it can train on the same files.
 
-// WriteSplit writes the given rows of t, transformed by p, to w.
+// splitBlockRows is how many rows one worker formats at a time: enough to
+// amortise the hand-off, few enough that the blocks in flight stay small.
+const splitBlockRows = 4096
+
+// WriteSplit writes the given rows of t, transformed by p, to w, in order.
+// Blocks of rows are transformed and formatted on all cores; the output does
+// not depend on how many there are.
 func WriteSplit(w io.Writer, t *Table, rows []int, p *Preprocessor) error {
-	feat := make([]float32, p.NumFeatures())
-	var buf []byte
-	for _, r := range rows {
-		if err := p.TransformRow(t, r, feat); err != nil {
-			return fmt.Errorf("row %d: %w", r+1, err)
+	blocks := (len(rows) + splitBlockRows - 1) / splitBlockRows
+	workers := min(runtime.GOMAXPROCS(0), blocks)
+	type block struct {
+		data []byte
+		err  error
+	}
+	// results[i] receives block i; at most 2*workers blocks are formatted
+	// ahead of the writer.
+	results := make([]chan block, blocks)
+	for i := range results {
+		results[i] = make(chan block, 1)
+	}
+	next := make(chan int)
+	tokens := make(chan struct{}, 2*max(workers, 1))
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(next)
+		for i := range blocks {
+			select {
+			case tokens <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case next <- i:
+			case <-stop:
+				return
+			}
 		}
-		buf = AppendRow(buf[:0], t.Labels[r], feat)
-		if _, err := w.Write(buf); err != nil {
+	}()
+	for range workers {
+		go func() {
+			feat := make([]float32, p.NumFeatures())
+			for i := range next {
+				var b block
+				for _, r := range rows[i*splitBlockRows : min((i+1)*splitBlockRows, len(rows))] {
+					if b.err = p.TransformRow(t, r, feat); b.err != nil {
+						b.err = fmt.Errorf("row %d: %w", r+1, b.err)
+						break
+					}
+					b.data = AppendRow(b.data, t.Labels[r], feat)
+				}
+				results[i] <- b
+			}
+		}()
+	}
+	for i := range blocks {
+		b := <-results[i]
+		if b.err != nil {
+			return b.err
+		}
+		if _, err := w.Write(b.data); err != nil {
 			return err
 		}
+		<-tokens
 	}
 	return nil
 }
