@@ -64,6 +64,17 @@ func TestRunTrainsRegistersAndScores(t *testing.T) {
 	for _, want := range []string{"-> Preprocess", "<- Preprocess", "quality gate: passed", "notify", "predictions:"} {
 		assert.Contains(t, text, want)
 	}
+
+	// A second run of the same inputs gives the same bytes.
+	again, err := Run(context.Background(), Options{ProjectDir: project, RunDir: t.TempDir()})
+	require.NoError(t, err)
+	for _, pair := range [][2]string{{sum.Model, again.Model}, {sum.Report, again.Report}, {sum.Predictions[0], again.Predictions[0]}} {
+		a, err := os.ReadFile(pair[0])
+		require.NoError(t, err)
+		b, err := os.ReadFile(pair[1])
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(a, b), "%s and %s differ", pair[0], pair[1])
+	}
 }
 
 // TestRunFollowsTheDefinition changes the gate threshold in the
