@@ -319,9 +319,9 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 		Jobs:              map[JobKind]JobResources{},
 		Schedules:         Schedules(raw.Schedules),
 		NotificationEmail: raw.NotificationEmail,
-		LogRetentionDays:  intOr(raw.LogRetentionDays, defaultRetentionDays),
+		LogRetentionDays:  valueOr(raw.LogRetentionDays, defaultRetentionDays),
 		// Production models wait for a person unless configured otherwise.
-		ManualApproval:  boolOr(raw.ManualApproval, name == "prod"),
+		ManualApproval:  valueOr(raw.ManualApproval, name == "prod"),
 		Hyperparameters: raw.Hyperparameters,
 		Tags:            raw.Tags,
 	}
@@ -345,9 +345,9 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 		}
 		res := JobResources{
 			InstanceType:  job.InstanceType,
-			InstanceCount: intOr(job.InstanceCount, defaultInstanceCount),
-			VolumeSizeGB:  intOr(job.VolumeSizeGB, defaultVolumeSizeGB),
-			MaxRuntime:    time.Duration(intOr(job.MaxRuntimeMinutes, defaultRuntimeMinutes)) * time.Minute,
+			InstanceCount: valueOr(job.InstanceCount, defaultInstanceCount),
+			VolumeSizeGB:  valueOr(job.VolumeSizeGB, defaultVolumeSizeGB),
+			MaxRuntime:    time.Duration(valueOr(job.MaxRuntimeMinutes, defaultRuntimeMinutes)) * time.Minute,
 		}
 		if !instanceTypeRE.MatchString(res.InstanceType) {
 			bad(field+".instanceType", quoteOrEmpty(res.InstanceType), "a SageMaker ML instance type such as ml.m5.xlarge")
@@ -441,14 +441,8 @@ func unknownFields(data json.RawMessage, typ reflect.Type, prefix string) []stri
 	return unknown
 }
 
-func intOr(p *int, def int) int {
-	if p == nil {
-		return def
-	}
-	return *p
-}
-
-func boolOr(p *bool, def bool) bool {
+// valueOr returns *p, or def when the field was left out.
+func valueOr[T any](p *T, def T) T {
 	if p == nil {
 		return def
 	}
