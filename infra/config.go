@@ -122,6 +122,43 @@ type Environment struct {
 	Hyperparameters map[string]string
 	// Tags are applied to every taggable resource besides "environment".
 	Tags map[string]string
+	// Security is the secure profile: private network, network isolation
+	// and locked-down buckets.
+	Security Security
+}
+
+// Security is an environment's secure profile. With it on, the jobs run in
+// private subnets without a route to the internet, reaching AWS through VPC
+// endpoints, with network isolation and KMS-encrypted volumes; uploads to
+// the buckets must use the pipeline's key, and only the pipeline's roles
+// and AdminRole may read or write their objects.
+type Security struct {
+	// Enabled turns the profile on.
+	Enabled bool
+	// AdminRole is the role, besides the pipeline's own, that may read and
+	// write the buckets' objects: a role name in the stack's account or a
+	// role ARN.
+	AdminRole string
+	// Vpc is an existing VPC to run the jobs in; nil defines a new one.
+	Vpc *ExistingVpc
+}
+
+// ExistingVpc is a VPC brought by the environment rather than defined by
+// the stack. It is described, not looked up, so synth needs no AWS access.
+type ExistingVpc struct {
+	// ID is the VPC's ID, such as vpc-0123456789abcdef0.
+	ID string
+	// CidrBlock is the VPC's primary CIDR block, which the endpoints'
+	// security group rules refer to.
+	CidrBlock string
+	// AvailabilityZones are the zones of SubnetIDs, one per subnet.
+	AvailabilityZones []string
+	// SubnetIDs are private subnets without a route to the internet, where
+	// the jobs run.
+	SubnetIDs []string
+	// CreateEndpoints defines the VPC endpoints the jobs need; turn it off
+	// when the VPC already has them with private DNS.
+	CreateEndpoints bool
 }
 
 // ConfigError is a problem with one field of one environment. Its message
@@ -195,6 +232,12 @@ var (
 	rateRE         = regexp.MustCompile(`^rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)$`)
 	cronRE         = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
 	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	roleNameRE     = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	roleArnRE      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	vpcIDRE        = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	subnetIDRE     = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	cidrRE         = regexp.MustCompile(`^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$`)
+	zoneRE         = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9][a-z]$`)
 )
 
 // The raw shapes mirror cdk.json; pointers tell a missing field from a zero.
@@ -210,6 +253,21 @@ type rawEnvironment struct {
 	ManualApproval    *bool             `json:"manualApproval"`
 	Hyperparameters   map[string]string `json:"hyperparameters"`
 	Tags              map[string]string `json:"tags"`
+	Security          rawSecurity       `json:"security"`
+}
+
+type rawSecurity struct {
+	Enabled   *bool   `json:"enabled"`
+	AdminRole string  `json:"adminRole"`
+	Vpc       *rawVpc `json:"vpc"`
+}
+
+type rawVpc struct {
+	ID                string   `json:"id"`
+	CidrBlock         string   `json:"cidrBlock"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	SubnetIDs         []string `json:"subnetIds"`
+	CreateEndpoints   *bool    `json:"createEndpoints"`
 }
 
 type rawJobs struct {
@@ -408,7 +466,56 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 			bad("tags."+key, strconv.Quote(value), "a tag value of at most 256 characters")
 		}
 	}
+	env.Security = raw.Security.validate(name, bad)
 	return env, errors.Join(errs...)
+}
+
+// securedByDefault are the environments whose secure profile is on unless
+// configured otherwise.
+var securedByDefault = []string{"staging", "prod"}
+
+// validate converts the secure profile of environment name, reporting
+// problems through bad.
+func (raw rawSecurity) validate(name string, bad func(field, value, valid string)) Security {
+	sec := Security{Enabled: valueOr(raw.Enabled, slices.Contains(securedByDefault, name)), AdminRole: raw.AdminRole}
+	switch {
+	case !sec.Enabled:
+		// Settings of a profile that is off are checked below but unused.
+	case sec.AdminRole == "":
+		bad("security.adminRole", "", "the name or ARN of the role that administers the data, besides the pipeline's roles (required with security on)")
+	case strings.HasPrefix(sec.AdminRole, "arn:") && !roleArnRE.MatchString(sec.AdminRole),
+		!strings.HasPrefix(sec.AdminRole, "arn:") && !roleNameRE.MatchString(sec.AdminRole):
+		bad("security.adminRole", strconv.Quote(sec.AdminRole), "an IAM role name such as MlPipelineAdmin, or a role ARN such as arn:aws:iam::123456789012:role/MlPipelineAdmin")
+	}
+	if raw.Vpc == nil {
+		return sec
+	}
+	v := &ExistingVpc{ID: raw.Vpc.ID, CidrBlock: raw.Vpc.CidrBlock, AvailabilityZones: raw.Vpc.AvailabilityZones,
+		SubnetIDs: raw.Vpc.SubnetIDs, CreateEndpoints: valueOr(raw.Vpc.CreateEndpoints, true)}
+	if !vpcIDRE.MatchString(v.ID) {
+		bad("security.vpc.id", quoteOrEmpty(v.ID), "a VPC ID such as vpc-0123456789abcdef0, or leave out vpc for a new VPC")
+	}
+	if !cidrRE.MatchString(v.CidrBlock) {
+		bad("security.vpc.cidrBlock", quoteOrEmpty(v.CidrBlock), "the VPC's IPv4 CIDR block such as 10.0.0.0/16")
+	}
+	if len(v.SubnetIDs) == 0 || len(v.SubnetIDs) > 16 {
+		bad("security.vpc.subnetIds", fmt.Sprintf("%q", v.SubnetIDs), "1 to 16 private subnet IDs such as subnet-0123456789abcdef0")
+	}
+	for _, id := range v.SubnetIDs {
+		if !subnetIDRE.MatchString(id) {
+			bad("security.vpc.subnetIds", strconv.Quote(id), "subnet IDs such as subnet-0123456789abcdef0")
+		}
+	}
+	if len(v.AvailabilityZones) != len(v.SubnetIDs) {
+		bad("security.vpc.availabilityZones", fmt.Sprintf("%q", v.AvailabilityZones), fmt.Sprintf("one zone per subnet ID (%d), such as eu-west-1a", len(v.SubnetIDs)))
+	}
+	for _, z := range v.AvailabilityZones {
+		if !zoneRE.MatchString(z) {
+			bad("security.vpc.availabilityZones", strconv.Quote(z), "availability zone names such as eu-west-1a")
+		}
+	}
+	sec.Vpc = v
+	return sec
 }
 
 // unknownFields returns the dotted paths of object keys in data that typ

@@ -33,6 +33,17 @@ func validEnv() map[string]any {
 		"logRetentionDays":  90,
 		"tags":              map[string]any{"team": "ml"},
 		"hyperparameters":   map[string]any{"max_depth": "5"},
+		"security":          map[string]any{"adminRole": "MlPipelineAdmin"},
+	}
+}
+
+// byoVpc is a valid existing VPC as cdk.json describes it.
+func byoVpc() map[string]any {
+	return map[string]any{
+		"id":                "vpc-0123456789abcdef0",
+		"cidrBlock":         "10.20.0.0/16",
+		"availabilityZones": []any{"eu-west-1a", "eu-west-1b"},
+		"subnetIds":         []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"},
 	}
 }
 
@@ -72,6 +83,7 @@ func TestLoadEnvironmentsValid(t *testing.T) {
 		ManualApproval:    true,
 		Hyperparameters:   map[string]string{"max_depth": "5"},
 		Tags:              map[string]string{"team": "ml"},
+		Security:          Security{Enabled: true, AdminRole: "MlPipelineAdmin"},
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, "regression_metrics.mse", got.QualityGate.Key())
@@ -96,6 +108,31 @@ func TestLoadEnvironmentsDefaults(t *testing.T) {
 	assert.Equal(t, Schedules{}, got.Schedules, "schedules default to off")
 	assert.Equal(t, 30, got.LogRetentionDays)
 	assert.Equal(t, JobResources{InstanceType: "ml.m5.2xlarge", InstanceCount: 1, VolumeSizeGB: 30, MaxRuntime: time.Hour}, got.Jobs[Train])
+	assert.Equal(t, Security{AdminRole: "MlPipelineAdmin"}, got.Security, "security is off by default outside staging and prod")
+}
+
+func TestSecurityDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit map[string]any // the security object
+		want Security
+	}{
+		{"staging", map[string]any{"adminRole": "Admin"}, Security{Enabled: true, AdminRole: "Admin"}},
+		{"prod", map[string]any{"adminRole": "arn:aws:iam::123456789012:role/team/Admin"},
+			Security{Enabled: true, AdminRole: "arn:aws:iam::123456789012:role/team/Admin"}},
+		{"prod", map[string]any{"enabled": false}, Security{}},
+		{"dev", map[string]any{}, Security{}},
+		{"dev", map[string]any{"enabled": true, "adminRole": "Admin", "vpc": byoVpc()}, Security{Enabled: true, AdminRole: "Admin", Vpc: &ExistingVpc{
+			ID: "vpc-0123456789abcdef0", CidrBlock: "10.20.0.0/16", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
+			SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, CreateEndpoints: true,
+		}}},
+	} {
+		env := validEnv()
+		env["security"] = tt.edit
+		envs, err := LoadEnvironments(map[string]any{tt.name: env}, "")
+		require.NoError(t, err, "%s with security %v", tt.name, tt.edit)
+		assert.Equal(t, tt.want, envs[0].Security, "%s with security %v", tt.name, tt.edit)
+	}
 }
 
 func TestLoadEnvironmentsSelection(t *testing.T) {
@@ -191,6 +228,24 @@ func TestLoadEnvironmentsErrors(t *testing.T) {
 			`environment "prod": hyperparameters = "eta=" is invalid; valid: names and values that are not empty, such as "max_depth": "5"`},
 		{"hyperparameter not a string", "hyperparameters", map[string]any{"eta": 0.2},
 			`environment "prod": hyperparameters = a JSON number is invalid; valid: a JSON string`},
+		{"admin role missing", "security.adminRole", nil,
+			`environment "prod": security.adminRole is missing; valid: the name or ARN of the role that administers the data, besides the pipeline's roles (required with security on)`},
+		{"admin role not a role", "security.adminRole", "arn:aws:iam::123456789012:user/alice",
+			`environment "prod": security.adminRole = "arn:aws:iam::123456789012:user/alice" is invalid; valid: an IAM role name such as MlPipelineAdmin, or a role ARN such as arn:aws:iam::123456789012:role/MlPipelineAdmin`},
+		{"vpc id", "security.vpc", func() map[string]any { v := byoVpc(); v["id"] = "vpc-1"; return v }(),
+			`environment "prod": security.vpc.id = "vpc-1" is invalid; valid: a VPC ID such as vpc-0123456789abcdef0, or leave out vpc for a new VPC`},
+		{"vpc cidr", "security.vpc", func() map[string]any { v := byoVpc(); delete(v, "cidrBlock"); return v }(),
+			`environment "prod": security.vpc.cidrBlock is missing; valid: the VPC's IPv4 CIDR block such as 10.0.0.0/16`},
+		{"vpc subnets", "security.vpc", func() map[string]any {
+			v := byoVpc()
+			v["subnetIds"] = []any{"subnet-0123456789abcdef0", "sn-2"}
+			return v
+		}(),
+			`environment "prod": security.vpc.subnetIds = "sn-2" is invalid; valid: subnet IDs such as subnet-0123456789abcdef0`},
+		{"vpc zones", "security.vpc", func() map[string]any { v := byoVpc(); v["availabilityZones"] = []any{"eu-west-1a"}; return v }(),
+			`environment "prod": security.vpc.availabilityZones = ["eu-west-1a"] is invalid; valid: one zone per subnet ID (2), such as eu-west-1a`},
+		{"unknown security field", "security.vpcId", "vpc-0123456789abcdef0",
+			`environment "prod": security.vpcId = (unknown field) is invalid; valid: one of the fields documented in README.md`},
 		{"unknown field", "jobs.train.instanceCont", 2,
 			`environment "prod": jobs.train.instanceCont = (unknown field) is invalid; valid: one of the fields documented in README.md`},
 		{"unknown job kind", "jobs.serve", map[string]any{"instanceType": "ml.m5.large"},

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -26,6 +27,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/mlpipeline-go/mlpipeline/constructs/sagemakerjob"
 )
 
 // JobResources is the compute of one SageMaker job.
@@ -38,6 +41,69 @@ type JobResources struct {
 	VolumeSizeGB int
 	// MaxRuntime stops the job when exceeded. Default: 1 hour.
 	MaxRuntime awscdk.Duration
+}
+
+// JobSecurity hardens every SageMaker job of a pipeline. The zero value
+// runs jobs outside any VPC, with network access and AWS managed volume
+// keys.
+type JobSecurity struct {
+	// Subnets and SecurityGroups place every job's instances in a VPC;
+	// both or neither. The subnets should have no route to the internet,
+	// with VPC endpoints for what SageMaker fetches (see package network).
+	// Multi-instance jobs then also encrypt the traffic between instances.
+	// The job role needs the EC2 network interface permissions (see
+	// package roles). Default: no VPC.
+	Subnets []awsec2.ISubnet
+	// SecurityGroups: see Subnets.
+	SecurityGroups []awsec2.ISecurityGroup
+	// NetworkIsolation cuts the job containers off from the network;
+	// SageMaker still moves their inputs and outputs. The pipeline's jobs
+	// read and write only their /opt/ml folders, so they need no network.
+	// Default: false.
+	NetworkIsolation bool
+	// VolumeKmsKey encrypts every job instance's storage volume; the job
+	// role must be allowed to create grants on it. Instance types with
+	// local NVMe storage reject a volume key. Default: an AWS managed key.
+	VolumeKmsKey awskms.IKey
+}
+
+func (s JobSecurity) validate() error {
+	if (len(s.Subnets) == 0) != (len(s.SecurityGroups) == 0) {
+		return fmt.Errorf("pipeline: security has %d subnets and %d security groups; valid: both empty, or both set", len(s.Subnets), len(s.SecurityGroups))
+	}
+	return nil
+}
+
+// processing applies s to the props of a processing job.
+func (s JobSecurity) processing(p *sagemakerjob.ProcessingJobProps) *sagemakerjob.ProcessingJobProps {
+	p.SubnetIds, p.SecurityGroupIds = s.subnetIDs(), s.securityGroupIDs()
+	p.NetworkIsolation, p.VolumeKmsKey = s.NetworkIsolation, s.VolumeKmsKey
+	p.InterContainerTrafficEncryption = len(s.Subnets) > 0 && p.InstanceCount > 1
+	return p
+}
+
+// training applies s to the props of a training job.
+func (s JobSecurity) training(p *sagemakerjob.TrainingJobProps) *sagemakerjob.TrainingJobProps {
+	p.SubnetIds, p.SecurityGroupIds = s.subnetIDs(), s.securityGroupIDs()
+	p.NetworkIsolation, p.VolumeKmsKey = s.NetworkIsolation, s.VolumeKmsKey
+	p.InterContainerTrafficEncryption = len(s.Subnets) > 0 && p.InstanceCount > 1
+	return p
+}
+
+func (s JobSecurity) subnetIDs() []string {
+	ids := make([]string, len(s.Subnets))
+	for i, sn := range s.Subnets {
+		ids[i] = *sn.SubnetId()
+	}
+	return ids
+}
+
+func (s JobSecurity) securityGroupIDs() []string {
+	ids := make([]string, len(s.SecurityGroups))
+	for i, sg := range s.SecurityGroups {
+		ids[i] = *sg.SecurityGroupId()
+	}
+	return ids
 }
 
 // ObservabilityProps configures what every state machine of the package

@@ -35,6 +35,8 @@ type InferencePipelineProps struct {
 	// Infer is the compute of the batch inference job; its instance count
 	// shards the input files across instances. Default: see JobResources.
 	Infer JobResources
+	// Security hardens the inference job. Default: see JobSecurity.
+	Security JobSecurity
 }
 
 // validate reports the first prop that NewInferencePipeline cannot honour.
@@ -45,7 +47,7 @@ func (p *InferencePipelineProps) validate() error {
 	if p.Storage == nil || p.Image == nil || p.JobRole == nil || p.ModelPackageGroupName == nil {
 		return fmt.Errorf("pipeline: storage, image, job role and model package group name are required")
 	}
-	return nil
+	return p.Security.validate()
 }
 
 // InferencePipeline is the batch inference state machine: find the latest
@@ -126,7 +128,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 	})
 	describeModel.AddRetry(apiRetry("SageMaker.AmazonSageMakerException"))
 
-	infer := sagemakerjob.NewProcessingJob(this, "Infer", &sagemakerjob.ProcessingJobProps{
+	infer := sagemakerjob.NewProcessingJob(this, "Infer", props.Security.processing(&sagemakerjob.ProcessingJobProps{
 		JobNamePrefix:    props.Name + "-infer",
 		StateMachineRole: role,
 		Role:             props.JobRole,
@@ -141,7 +143,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		OutputKmsKey: props.Storage.Key(),
 		InstanceType: props.Infer.InstanceType, InstanceCount: props.Infer.InstanceCount,
 		VolumeSizeGB: props.Infer.VolumeSizeGB, MaxRuntime: props.Infer.MaxRuntime,
-	})
+	}))
 
 	noModel := sfn.NewFail(this, jsii.String("NoApprovedModel"), &sfn.FailProps{
 		Error: jsii.String("NoApprovedModel"),

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"fmt"
 	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -24,9 +26,11 @@ import (
 // template is one stack with both pipelines and the schedules, built once:
 // jsii costs seconds per app.
 var (
-	template  assertions.Template
-	roleIDs   map[string]string // construct path prefix -> logical ID of its role
-	stackName = "Pipelines"
+	template assertions.Template
+	roleIDs  map[string]string // construct path prefix -> logical ID of its role
+	// secureTemplate has both pipelines with JobSecurity set.
+	secureTemplate assertions.Template
+	stackName      = "Pipelines"
 )
 
 func TestMain(m *testing.M) {
@@ -57,7 +61,35 @@ func TestMain(m *testing.M) {
 		Training: training.StateMachine(), Inference: inference.StateMachine(),
 		InferenceSchedule: "rate(1 day)",
 	})
+
+	// Secure: both pipelines with jobs in a VPC, isolated, with a volume key.
+	secure := awscdk.NewStack(app, jsii.String("Secure"), nil)
+	sstore := storage.NewStorage(secure, "Storage", nil)
+	simage := images.NewJobImage(secure, "Image", &images.JobImageProps{ImageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/jobs:1"})
+	srole := awsiam.Role_FromRoleArn(secure, jsii.String("JobRole"), jsii.String("arn:aws:iam::123456789012:role/jobs"), nil)
+	vpc := awsec2.Vpc_FromVpcAttributes(secure, jsii.String("Vpc"), &awsec2.VpcAttributes{
+		VpcId: jsii.String("vpc-0123456789abcdef0"), AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+		IsolatedSubnetIds: jsii.Strings("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+	})
+	security := JobSecurity{
+		Subnets:          *vpc.IsolatedSubnets(),
+		SecurityGroups:   []awsec2.ISecurityGroup{awsec2.SecurityGroup_FromSecurityGroupId(secure, jsii.String("Jobs"), jsii.String("sg-0123456789abcdef0"), nil)},
+		NetworkIsolation: true,
+		VolumeKmsKey:     sstore.Key(),
+	}
+	sobs := ObservabilityProps{EncryptionKey: sstore.Key()}
+	straining := NewTrainingPipeline(secure, "Training", &TrainingPipelineProps{
+		ObservabilityProps: sobs, Name: "mlp-secure", Storage: sstore, Image: simage, JobRole: srole,
+		GateMetric: "regression_metrics.mse", GateThreshold: 5, Security: security,
+		Train: JobResources{InstanceCount: 2},
+	})
+	NewInferencePipeline(secure, "Inference", &InferencePipelineProps{
+		ObservabilityProps: sobs, Name: "mlp-secure", Storage: sstore, Image: simage, JobRole: srole,
+		ModelPackageGroupName: straining.ModelPackageGroupName(), Security: security,
+	})
+
 	template = assertions.Template_FromStack(stack, nil)
+	secureTemplate = assertions.Template_FromStack(secure, nil)
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
@@ -241,6 +273,8 @@ func TestValidate(t *testing.T) {
 		{"name too long", func(p *TrainingPipelineProps) { p.Name = strings.Repeat("a", 21) }, "pipeline: name"},
 		{"no storage", func(p *TrainingPipelineProps) { p.Storage = nil }, "pipeline: storage, image and job role are required"},
 		{"metric outside evaluation.json", func(p *TrainingPipelineProps) { p.GateMetric = "mse" }, `pipeline: gate metric "mse" is invalid`},
+		{"subnets without security groups", func(p *TrainingPipelineProps) { p.Security.Subnets = []awsec2.ISubnet{nil} },
+			"pipeline: security has 1 subnets and 0 security groups; valid: both empty, or both set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,3 +300,56 @@ type (
 	fakeImage   struct{ images.JobImage }
 	fakeRole    struct{ awsiam.IRole }
 )
+
+// definitions returns the definitions of tmpl's state machines by the ID
+// of their construct's parent (Training, Inference), with every token
+// rendered as "TOKEN".
+func definitions(t *testing.T, tmpl assertions.Template) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for id, res := range *tmpl.FindResources(jsii.String("AWS::StepFunctions::StateMachine"), nil) {
+		join := (*res)["Properties"].(map[string]any)["DefinitionString"].(map[string]any)["Fn::Join"].([]any)
+		var b strings.Builder
+		for _, part := range join[1].([]any) {
+			if s, ok := part.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString("TOKEN")
+			}
+		}
+		var def map[string]any
+		require.NoError(t, json.Unmarshal([]byte(b.String()), &def), "definition of %s", id)
+		name := "Inference"
+		if strings.HasPrefix(id, "Training") {
+			name = "Training"
+		}
+		out[name] = def
+	}
+	return out
+}
+
+func TestJobSecurity(t *testing.T) {
+	defs := definitions(t, secureTemplate)
+	require.Len(t, defs, 2)
+	vpc := map[string]any{"Subnets": []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, "SecurityGroupIds": []any{"sg-0123456789abcdef0"}}
+	jobs := map[string][]string{"Training": {"Preprocess", "Train", "Evaluate"}, "Inference": {"Infer"}}
+	for sm, states := range jobs {
+		for _, name := range states {
+			params := defs[sm]["States"].(map[string]any)[name].(map[string]any)["Parameters"].(map[string]any)
+			network, resources := params, params["ResourceConfig"]
+			if name != "Train" {
+				network = params["NetworkConfig"].(map[string]any)
+				resources = params["ProcessingResources"].(map[string]any)["ClusterConfig"]
+			}
+			assert.Equal(t, vpc, network["VpcConfig"], "%s VpcConfig", name)
+			assert.Equal(t, true, network["EnableNetworkIsolation"], "%s EnableNetworkIsolation", name)
+			// Only Train runs on two instances.
+			assert.Equal(t, name == "Train", network["EnableInterContainerTrafficEncryption"], "%s EnableInterContainerTrafficEncryption", name)
+			assert.Equal(t, "TOKEN", resources.(map[string]any)["VolumeKmsKeyId"], "%s VolumeKmsKeyId", name)
+		}
+	}
+	// Without JobSecurity, jobs are outside any VPC.
+	for name, def := range definitions(t, template) {
+		assert.NotContains(t, fmt.Sprint(def), "VpcConfig", "%s without JobSecurity", name)
+	}
+}

@@ -67,6 +67,8 @@ type TrainingPipelineProps struct {
 	// instead of Approved, so that a person approves them for inference.
 	// Default: false.
 	ManualApproval bool
+	// Security hardens the three jobs. Default: see JobSecurity.
+	Security JobSecurity
 }
 
 // validate reports the first prop that NewTrainingPipeline cannot honour.
@@ -82,7 +84,7 @@ func (p *TrainingPipelineProps) validate() error {
 	case math.IsNaN(p.GateThreshold) || math.IsInf(p.GateThreshold, 0):
 		return fmt.Errorf("pipeline: gate threshold %g is invalid; valid: a finite number", p.GateThreshold)
 	}
-	return nil
+	return p.Security.validate()
 }
 
 // TrainingPipeline is the training state machine: Preprocess, Train,
@@ -161,7 +163,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 	prefix := props.Name
 	keys := func(p *sagemakerjob.ProcessingJobProps) *sagemakerjob.ProcessingJobProps {
 		p.StateMachineRole, p.Role, p.OutputKmsKey = role, props.JobRole, props.Storage.Key()
-		return p
+		return props.Security.processing(p)
 	}
 	preprocess := sagemakerjob.NewProcessingJob(this, "Preprocess", keys(&sagemakerjob.ProcessingJobProps{
 		JobNamePrefix: prefix + "-preprocess",
@@ -182,7 +184,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 	} else if props.TrainingEntrypoint != nil {
 		trainEntrypoint = props.TrainingEntrypoint
 	}
-	train := sagemakerjob.NewTrainingJob(this, "Train", &sagemakerjob.TrainingJobProps{
+	train := sagemakerjob.NewTrainingJob(this, "Train", props.Security.training(&sagemakerjob.TrainingJobProps{
 		JobNamePrefix:    prefix + "-train",
 		StateMachineRole: role,
 		Role:             props.JobRole,
@@ -204,7 +206,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 		},
 		InstanceType: props.Train.InstanceType, InstanceCount: props.Train.InstanceCount,
 		VolumeSizeGB: props.Train.VolumeSizeGB, MaxRuntime: props.Train.MaxRuntime,
-	})
+	}))
 
 	evaluate := sagemakerjob.NewProcessingJob(this, "Evaluate", keys(&sagemakerjob.ProcessingJobProps{
 		JobNamePrefix: prefix + "-evaluate",

@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -76,12 +78,28 @@ type SageMakerRoleProps struct {
 	// Image is the job image that the role pulls.
 	// Default: no pull rights (an image that SageMaker can pull otherwise).
 	Image images.JobImage
+	// Vpc, Subnets and SecurityGroups are where the jobs run, when they
+	// run in a VPC: the role may then create network interfaces only in
+	// those subnets with those groups, and manage interfaces only in Vpc.
+	// All three or none. Default: no EC2 permissions.
+	Vpc awsec2.IVpc
+	// Subnets: see Vpc.
+	Subnets []awsec2.ISubnet
+	// SecurityGroups: see Vpc.
+	SecurityGroups []awsec2.ISecurityGroup
+	// VolumeKmsKey encrypts the jobs' storage volumes: the role may create
+	// grants on it for AWS resources (the volumes) only.
+	// Default: no volume key permissions.
+	VolumeKmsKey awskms.IKey
 }
 
 // validate reports the first prop that NewSageMakerRole cannot honour.
 func (p *SageMakerRoleProps) validate() error {
 	if p.Storage == nil {
 		return errors.New("roles: storage is nil; valid: the pipeline's storage.Storage, whose buckets the jobs read and write")
+	}
+	if n := len(p.Subnets); (p.Vpc == nil) != (n == 0) || (n == 0) != (len(p.SecurityGroups) == 0) {
+		return fmt.Errorf("roles: vpc set %t with %d subnets and %d security groups; valid: all three set, or none", p.Vpc != nil, n, len(p.SecurityGroups))
 	}
 	return nil
 }
@@ -198,8 +216,26 @@ func NewSageMakerRole(scope constructs.Construct, id string, props *SageMakerRol
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		AppliesTo: &[]any{"Resource::*"},
 		Reason: jsii.String("Only for actions without resource-level permissions, where AWS requires Resource \"*\": " +
-			"cloudwatch:PutMetricData (conditioned on the /aws/sagemaker/* namespaces) and ecr:GetAuthorizationToken (to pull the job image)."),
+			"cloudwatch:PutMetricData (conditioned on the /aws/sagemaker/* namespaces), ecr:GetAuthorizationToken (to pull the job image) " +
+			"and, for jobs in a VPC, the ec2:Describe* calls SageMaker makes to check the subnets and security groups."),
 	})
+
+	if props.Vpc != nil {
+		suppressions = append(suppressions, grantNetworkInterfaces(stack, role, props)...)
+	}
+	if props.VolumeKmsKey != nil {
+		// SageMaker attaches the encrypted volumes through a grant that the
+		// job's role creates; only AWS services may use such a grant.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("kms:CreateGrant"),
+			Resources:  &[]*string{props.VolumeKmsKey.KeyArn()},
+			Conditions: &map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": true}},
+		}))
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("kms:DescribeKey"),
+			Resources: &[]*string{props.VolumeKmsKey.KeyArn()},
+		}))
+	}
 
 	// After the grants: the suppressions go to the policies they created.
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &suppressions, jsii.Bool(true))
@@ -207,6 +243,49 @@ func NewSageMakerRole(scope constructs.Construct, id string, props *SageMakerRol
 }
 
 func (r *sageMakerRole) Role() awsiam.IRole { return r.role }
+
+// grantNetworkInterfaces allows what SageMaker does as the job's role to
+// place a job in the VPC: create an elastic network interface per instance
+// in the job subnets with the job security groups, let the SageMaker
+// service attach it, and delete it afterwards. It returns the cdk-nag
+// suppressions of the statements that AWS only allows on "*".
+func grantNetworkInterfaces(stack awscdk.Stack, role awsiam.IRole, props *SageMakerRoleProps) []*cdknag.NagPackSuppression {
+	ec2Arn := func(resource, name string) *string {
+		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String(resource),
+			ResourceName: jsii.String(name), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME})
+	}
+	interfaces := ec2Arn("network-interface", "*")
+	create := []*string{interfaces}
+	for _, sn := range props.Subnets {
+		create = append(create, ec2Arn("subnet", *sn.SubnetId()))
+	}
+	for _, sg := range props.SecurityGroups {
+		create = append(create, ec2Arn("security-group", *sg.SecurityGroupId()))
+	}
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:CreateNetworkInterface"),
+		Resources: &create,
+	}))
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"),
+		Resources: &[]*string{interfaces},
+		Conditions: &map[string]any{
+			"ArnEquals": map[string]any{"ec2:Vpc": ec2Arn("vpc", *props.Vpc.VpcId())},
+		},
+	}))
+	// Describe actions have no resource-level permissions.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+			"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"),
+		Resources: jsii.Strings("*"),
+	}))
+	return []*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		AppliesTo: &[]any{nagResource(role, interfaces)},
+		Reason: jsii.String("SageMaker creates one network interface per job instance, named by EC2 at run time; creation is limited to the job subnets " +
+			"and security groups, and managing interfaces to the job VPC."),
+	}}
+}
 
 // nagResource returns the finding under which cdk-nag reports a wildcard in
 // the resource arn ("Resource::" and the flattened ARN), so that a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -97,6 +98,24 @@ func testMain(m *testing.M) int {
 		}),
 	})
 
+	// Vpc: jobs in a VPC, with volumes encrypted by the storage key.
+	vpcStack := awscdk.NewStack(app, jsii.String("Vpc"), nil)
+	stacks["Vpc"] = vpcStack
+	storages["Vpc"] = storage.NewStorage(vpcStack, "Storage", nil)
+	vpc := awsec2.Vpc_FromVpcAttributes(vpcStack, jsii.String("Network"), &awsec2.VpcAttributes{
+		VpcId:             jsii.String("vpc-0123456789abcdef0"),
+		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+		IsolatedSubnetIds: jsii.Strings("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+	})
+	NewSageMakerRole(vpcStack, "JobRole", &SageMakerRoleProps{
+		Storage:        storages["Vpc"],
+		Image:          images.NewJobImage(vpcStack, "Image", nil),
+		Vpc:            vpc,
+		Subnets:        *vpc.IsolatedSubnets(),
+		SecurityGroups: []awsec2.ISecurityGroup{awsec2.SecurityGroup_FromSecurityGroupId(vpcStack, jsii.String("Jobs"), jsii.String("sg-0123456789abcdef0"), nil)},
+		VolumeKmsKey:   storages["Vpc"].Key(),
+	})
+
 	for name, stack := range stacks {
 		templates[name] = assertions.Template_FromStack(stack, nil)
 	}
@@ -153,6 +172,9 @@ func TestValidate(t *testing.T) {
 		wantErr string
 	}{
 		{"storage", SageMakerRoleProps{Storage: someStorage{}}, ""},
+		{"vpc without subnets", SageMakerRoleProps{Storage: someStorage{}, Vpc: awsec2.Vpc_FromVpcAttributes(stacks["NoImage"], jsii.String("V"),
+			&awsec2.VpcAttributes{VpcId: jsii.String("vpc-1"), AvailabilityZones: jsii.Strings("a")})},
+			"roles: vpc set true with 0 subnets and 0 security groups; valid: all three set, or none"},
 		{"no storage", SageMakerRoleProps{},
 			"roles: storage is nil; valid: the pipeline's storage.Storage, whose buckets the jobs read and write"},
 	}
@@ -236,6 +258,34 @@ func TestPermissionsContract(t *testing.T) {
 	}
 }
 
+// TestVpcPermissions is the contract of a role whose jobs run in a VPC with
+// encrypted volumes: the pipeline's permissions plus network interfaces in
+// the given subnets and groups, and grants on the volume key for AWS
+// resources only.
+func TestVpcPermissions(t *testing.T) {
+	a := storageArns(t, "Vpc")
+	ec2 := func(resource string) string {
+		return `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":` + resource + `"]]}`
+	}
+	want := append(contract(a, assetRepository),
+		"Allow ec2:CreateNetworkInterface on "+ec2("network-interface/*"),
+		"Allow ec2:CreateNetworkInterface on "+ec2("subnet/subnet-0123456789abcdef0"),
+		"Allow ec2:CreateNetworkInterface on "+ec2("subnet/subnet-0123456789abcdef1"),
+		"Allow ec2:CreateNetworkInterface on "+ec2("security-group/sg-0123456789abcdef0"),
+	)
+	for _, action := range []string{"CreateNetworkInterfacePermission", "DeleteNetworkInterface", "DeleteNetworkInterfacePermission"} {
+		want = append(want, "Allow ec2:"+action+" on "+ec2("network-interface/*")+` if {"ArnEquals":{"ec2:Vpc":`+ec2("vpc/vpc-0123456789abcdef0")+`}}`)
+	}
+	for _, action := range []string{"DescribeDhcpOptions", "DescribeNetworkInterfaces", "DescribeSecurityGroups", "DescribeSubnets", "DescribeVpcs"} {
+		want = append(want, "Allow ec2:"+action+` on "*"`)
+	}
+	want = append(want,
+		"Allow kms:CreateGrant on "+a.key+` if {"Bool":{"kms:GrantIsForAWSResource":true}}`,
+		"Allow kms:DescribeKey on "+a.key)
+	sort.Strings(want)
+	assert.Equal(t, want, iamtest.Distinct(iamtest.Permissions(t, templates["Vpc"], "")), "permissions of the SageMaker role in a VPC")
+}
+
 func TestBringYourOwnRole(t *testing.T) {
 	byo := templates["Byo"]
 	byo.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(0))
@@ -275,7 +325,9 @@ func TestNewRoleTrustsSageMakerOnly(t *testing.T) {
 // TestWildcards checks every stack: no action wildcard, and Resource "*"
 // only for the actions that AWS allows no other resource for.
 func TestWildcards(t *testing.T) {
-	starActions := map[string]bool{"ecr:GetAuthorizationToken": true, "cloudwatch:PutMetricData": true}
+	starActions := map[string]bool{"ecr:GetAuthorizationToken": true, "cloudwatch:PutMetricData": true,
+		"ec2:DescribeNetworkInterfaces": true, "ec2:DescribeVpcs": true, "ec2:DescribeDhcpOptions": true,
+		"ec2:DescribeSubnets": true, "ec2:DescribeSecurityGroups": true}
 	for name, tmpl := range templates {
 		t.Run(name, func(t *testing.T) {
 			for _, st := range statements(t, tmpl) {
@@ -366,7 +418,11 @@ func TestNagSuppressionsAreExactAndUsed(t *testing.T) {
 			}
 			sort.Strings(declared)
 			sort.Strings(used)
-			assert.Len(t, declared, 8, "suppressions: six prefixes, the log groups and Resource \"*\"")
+			want := 8 // six prefixes, the log groups and Resource "*"
+			if name == "Vpc" {
+				want++ // network interfaces
+			}
+			assert.Len(t, declared, want, "suppressions: six prefixes, the log groups, Resource \"*\" and, in a VPC, network interfaces")
 			assert.Equal(t, declared, used, "suppressions declared and findings cdk-nag suppressed")
 		})
 	}

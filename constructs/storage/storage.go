@@ -105,6 +105,17 @@ type Storage interface {
 	// GrantWriteArtifacts lets grantee write objects to the artifact bucket
 	// under prefix, encrypted with the key.
 	GrantWriteArtifacts(grantee awsiam.IGrantable, prefix string) awsiam.Grant
+	// RestrictAccess adds to the policies of the data and artifact buckets
+	// this construct created two denials: of uploads not encrypted with
+	// SSE-KMS under Key, and of every object and listing action to any
+	// principal but roles. Grants still decide what roles may do; the
+	// denials keep everyone else out, whatever their own policies allow.
+	// Brought buckets are left alone: their policies are their owner's.
+	// Uploaders must send x-amz-server-side-encryption: aws:kms and Key's
+	// ARN as x-amz-server-side-encryption-aws-kms-key-id (aws s3 cp --sse
+	// aws:kms --sse-kms-key-id <arn>); SageMaker does when a job's output
+	// KMS key is Key.
+	RestrictAccess(roles []awsiam.IRole)
 }
 
 type storage struct {
@@ -113,6 +124,8 @@ type storage struct {
 	data      awss3.IBucket
 	artifacts awss3.IBucket
 	accessLog awss3.IBucket
+	// owned are the data and artifact buckets this construct created.
+	owned []awss3.Bucket
 }
 
 // NewStorage defines the key and the buckets that props does not bring.
@@ -155,22 +168,26 @@ func NewStorage(scope constructs.Construct, id string, props *StorageProps) Stor
 		s.accessLog = logs
 	}
 	if s.data == nil {
-		s.data = newBucket(this, "DataBucket", props, removal, &awss3.BucketProps{
+		data := newBucket(this, "DataBucket", props, removal, &awss3.BucketProps{
 			Encryption:             awss3.BucketEncryption_KMS,
 			EncryptionKey:          s.key,
 			BucketKeyEnabled:       jsii.Bool(true),
 			ServerAccessLogsBucket: s.accessLog,
 			ServerAccessLogsPrefix: jsii.String("data/"),
 		})
+		s.data = data
+		s.owned = append(s.owned, data)
 	}
 	if s.artifacts == nil {
-		s.artifacts = newBucket(this, "ArtifactBucket", props, removal, &awss3.BucketProps{
+		artifacts := newBucket(this, "ArtifactBucket", props, removal, &awss3.BucketProps{
 			Encryption:             awss3.BucketEncryption_KMS,
 			EncryptionKey:          s.key,
 			BucketKeyEnabled:       jsii.Bool(true),
 			ServerAccessLogsBucket: s.accessLog,
 			ServerAccessLogsPrefix: jsii.String("artifacts/"),
 		})
+		s.artifacts = artifacts
+		s.owned = append(s.owned, artifacts)
 	}
 	return s
 }
@@ -243,6 +260,57 @@ func (s *storage) grantWrite(bucket awss3.IBucket, grantee awsiam.IGrantable, pr
 		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(prefix + "*"))),
 	})
 	return objects.Combine(s.key.Grant(grantee, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt")))
+}
+
+// objectActions are what RestrictAccess denies to other principals: every
+// action on objects and on listing them. Bucket settings are left out, so
+// CloudFormation can still manage the buckets.
+var objectActions = []string{"s3:*Object*", "s3:ListBucket*", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"}
+
+// autoDeleteProvider is the construct ID of CDK's singleton provider that
+// empties buckets with AutoDeleteObjects before they are deleted.
+const autoDeleteProvider = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
+
+func (s *storage) RestrictAccess(roles []awsiam.IRole) {
+	if len(s.owned) == 0 {
+		return
+	}
+	arns := make([]*string, 0, len(roles)+1)
+	for _, r := range roles {
+		arns = append(arns, r.RoleArn())
+	}
+	// Buckets that delete their objects on stack deletion must let CDK's
+	// provider do so.
+	if provider := awscdk.Stack_Of(s.Construct).Node().TryFindChild(jsii.String(autoDeleteProvider)); provider != nil {
+		if role, ok := provider.Node().TryFindChild(jsii.String("Role")).(awscdk.CfnResource); ok {
+			arns = append(arns, role.GetAtt(jsii.String("Arn"), awscdk.ResolutionTypeHint_STRING).ToString())
+		}
+	}
+	for _, bucket := range s.owned {
+		objects := bucket.ArnForObjects(jsii.String("*"))
+		for _, st := range []*awsiam.PolicyStatementProps{{
+			Sid:        jsii.String("DenyUploadsWithoutSSEKMS"),
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  &[]*string{objects},
+			Conditions: &map[string]any{"StringNotEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
+		}, {
+			// Without the key ID, S3 would use the AWS managed key aws/s3.
+			Sid:        jsii.String("DenyUploadsWithOtherKeys"),
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  &[]*string{objects},
+			Conditions: &map[string]any{"StringNotEquals": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": s.key.KeyArn()}},
+		}, {
+			// aws:PrincipalArn is the role's ARN for its sessions too.
+			Sid:        jsii.String("DenyObjectAccessToOtherPrincipals"),
+			Actions:    jsii.Strings(objectActions...),
+			Resources:  &[]*string{bucket.BucketArn(), objects},
+			Conditions: &map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": arns}},
+		}} {
+			st.Effect = awsiam.Effect_DENY
+			st.Principals = &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
+			bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(st))
+		}
+	}
 }
 
 // checkPrefix panics on a prefix that would grant more than a folder:

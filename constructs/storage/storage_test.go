@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -17,11 +18,12 @@ import (
 
 // The templates under test, built once in one app: jsii costs seconds per app.
 var (
-	destroyTemplate assertions.Template // new everything, DESTROY
-	retainTemplate  assertions.Template // new everything, default policy
-	byoTemplate     assertions.Template // key and buckets brought
-	byoStorage      Storage
-	grantTemplate   assertions.Template // a role granted one prefix each way
+	destroyTemplate    assertions.Template // new everything, DESTROY
+	retainTemplate     assertions.Template // new everything, default policy
+	byoTemplate        assertions.Template // key and buckets brought
+	byoStorage         Storage
+	grantTemplate      assertions.Template // a role granted one prefix each way
+	restrictedTemplate assertions.Template // RestrictAccess to one role, DESTROY
 )
 
 func TestMain(m *testing.M) {
@@ -52,7 +54,15 @@ func TestMain(m *testing.M) {
 	st.GrantReadData(role, PrefixRaw)
 	st.GrantWriteData(role, PrefixCurated)
 
+	restricted := awscdk.NewStack(app, jsii.String("Restricted"), nil)
+	rs := NewStorage(restricted, "Storage", &StorageProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
+	jobRole := awsiam.NewRole(restricted, jsii.String("JobRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("sagemaker.amazonaws.com"), nil)})
+	admin := awsiam.Role_FromRoleName(restricted, jsii.String("Admin"), jsii.String("MlPipelineAdmin"), nil)
+	rs.RestrictAccess([]awsiam.IRole{jobRole, admin})
+	byoStorage.RestrictAccess([]awsiam.IRole{role})
+
 	destroyTemplate = assertions.Template_FromStack(destroy, nil)
+	restrictedTemplate = assertions.Template_FromStack(restricted, nil)
 	retainTemplate = assertions.Template_FromStack(retain, nil)
 	byoTemplate = assertions.Template_FromStack(byo, nil)
 	grantTemplate = assertions.Template_FromStack(grants, nil)
@@ -197,6 +207,78 @@ func TestGrantsAreLimitedToPrefix(t *testing.T) {
 		"Allow s3:PutObject on " + fmt.Sprintf(objects, "curated/"),
 	}
 	assert.Equal(t, want, iamtest.Permissions(t, grantTemplate, ""), "permissions of GrantReadData(raw/) + GrantWriteData(curated/)")
+}
+
+// bucketPolicy returns the policy document of the bucket whose logical ID
+// starts with prefix.
+func bucketPolicy(t *testing.T, template assertions.Template, prefix string) map[string]any {
+	t.Helper()
+	for _, res := range *template.FindResources(jsii.String("AWS::S3::BucketPolicy"), nil) {
+		props := (*res)["Properties"].(map[string]any)
+		if ref, _ := props["Bucket"].(map[string]any)["Ref"].(string); strings.HasPrefix(ref, prefix) {
+			return props["PolicyDocument"].(map[string]any)
+		}
+	}
+	t.Fatalf("no bucket policy for %s", prefix)
+	return nil
+}
+
+func TestRestrictAccessDenies(t *testing.T) {
+	const (
+		jobRole   = `{"Fn::GetAtt":["JobRole014917C6","Arn"]}`
+		key       = `{"Fn::GetAtt":["StorageKeyBAA9457B","Arn"]}`
+		admin     = `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":role/MlPipelineAdmin"]]}`
+		other     = "arn:aws:iam::123456789012:role/Analyst"
+		autoClean = `{"Fn::GetAtt":["CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092","Arn"]}`
+	)
+	kms := func(keyID string) map[string]string {
+		return map[string]string{"s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": keyID}
+	}
+	tls := map[string]string{"aws:SecureTransport": "true"}
+	tests := []struct {
+		name    string
+		req     iamtest.Request
+		wantSid string
+	}{
+		{"job reads", iamtest.Request{Action: "s3:GetObject", PrincipalArn: jobRole, Context: tls}, ""},
+		{"job lists", iamtest.Request{Action: "s3:ListBucket", PrincipalArn: jobRole, Context: tls}, ""},
+		{"job uploads with the key", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole, Context: kms(key)}, ""},
+		{"admin reads", iamtest.Request{Action: "s3:GetObjectVersion", PrincipalArn: admin, Context: tls}, ""},
+		{"auto-delete provider deletes", iamtest.Request{Action: "s3:DeleteObject", PrincipalArn: autoClean, Context: tls}, ""},
+		{"other role reads", iamtest.Request{Action: "s3:GetObject", PrincipalArn: other, Context: tls}, "DenyObjectAccessToOtherPrincipals"},
+		{"other role lists", iamtest.Request{Action: "s3:ListBucketVersions", PrincipalArn: other, Context: tls}, "DenyObjectAccessToOtherPrincipals"},
+		{"other role deletes", iamtest.Request{Action: "s3:DeleteObject", PrincipalArn: other, Context: tls}, "DenyObjectAccessToOtherPrincipals"},
+		{"other role uploads with the key", iamtest.Request{Action: "s3:PutObject", PrincipalArn: other, Context: kms(key)}, "DenyObjectAccessToOtherPrincipals"},
+		{"unencrypted upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole}, "DenyUploadsWithoutSSEKMS"},
+		{"SSE-S3 upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole,
+			Context: map[string]string{"s3:x-amz-server-side-encryption": "AES256"}}, "DenyUploadsWithoutSSEKMS"},
+		{"aws/s3 key upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole,
+			Context: map[string]string{"s3:x-amz-server-side-encryption": "aws:kms"}}, "DenyUploadsWithOtherKeys"},
+		{"other key upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole,
+			Context: kms("arn:aws:kms:eu-west-1:123456789012:key/other")}, "DenyUploadsWithOtherKeys"},
+		{"job without TLS", iamtest.Request{Action: "s3:GetObject", PrincipalArn: jobRole,
+			Context: map[string]string{"aws:SecureTransport": "false"}}, ""},
+		{"other role manages the bucket", iamtest.Request{Action: "s3:PutBucketTagging", PrincipalArn: other, Context: tls}, ""},
+	}
+	for _, bucket := range []string{"StorageDataBucket", "StorageArtifactBucket"} {
+		policy := bucketPolicy(t, restrictedTemplate, bucket)
+		for _, tt := range tests {
+			denied, sid := iamtest.Denied(t, policy, tt.req)
+			if tt.name == "job without TLS" {
+				// Denied by the TLS statement EnforceSSL adds, whose Sid is unset.
+				assert.True(t, denied, "%s: %s denied", bucket, tt.name)
+				continue
+			}
+			assert.Equal(t, tt.wantSid != "", denied, "%s: %s denied", bucket, tt.name)
+			assert.Equal(t, tt.wantSid, sid, "%s: %s denying statement", bucket, tt.name)
+		}
+	}
+	// Brought buckets keep their owner's policy; the access-log bucket is
+	// written by the S3 logging service, which has no principal ARN.
+	byoTemplate.ResourceCountIs(jsii.String("AWS::S3::BucketPolicy"), jsii.Number(0))
+	logs := bucketPolicy(t, restrictedTemplate, "StorageAccessLogBucket")
+	denied, _ := iamtest.Denied(t, logs, iamtest.Request{Action: "s3:PutObject", Context: tls})
+	assert.False(t, denied, "the logging service writes access logs")
 }
 
 func TestGrantRejectsWidePrefixes(t *testing.T) {
