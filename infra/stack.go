@@ -3,14 +3,18 @@ package infra
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/mlpipeline-go/mlpipeline/constructs/images"
+	"github.com/mlpipeline-go/mlpipeline/constructs/network"
 	"github.com/mlpipeline-go/mlpipeline/constructs/pipeline"
 	"github.com/mlpipeline-go/mlpipeline/constructs/roles"
 	"github.com/mlpipeline-go/mlpipeline/constructs/storage"
@@ -44,7 +48,22 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 	removal := removalPolicy(env.RemovalPolicy)
 	store := storage.NewStorage(stack, "Storage", &storage.StorageProps{RemovalPolicy: removal})
 	image := images.NewJobImage(stack, "JobImage", nil)
-	jobRole := roles.NewSageMakerRole(stack, "JobRole", &roles.SageMakerRoleProps{Storage: store, Image: image})
+	retention := retentionDays[slices.Index(logRetentionDays, env.LogRetentionDays)]
+	roleProps := &roles.SageMakerRoleProps{Storage: store, Image: image}
+	var security pipeline.JobSecurity
+	if env.Security.Enabled {
+		net := newJobNetwork(stack, env.Security, store, retention, removal)
+		roleProps.Vpc, roleProps.Subnets = net.Vpc(), net.Subnets()
+		roleProps.SecurityGroups = []awsec2.ISecurityGroup{net.SecurityGroup()}
+		roleProps.VolumeKmsKey = store.Key()
+		security = pipeline.JobSecurity{
+			Subnets:          net.Subnets(),
+			SecurityGroups:   roleProps.SecurityGroups,
+			NetworkIsolation: true,
+			VolumeKmsKey:     store.Key(),
+		}
+	}
+	jobRole := roles.NewSageMakerRole(stack, "JobRole", roleProps)
 	topic := pipeline.NewTopic(stack, "Notifications", store.Key())
 	if env.NotificationEmail != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(env.NotificationEmail), nil))
@@ -52,7 +71,7 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 	observability := pipeline.ObservabilityProps{
 		Topic:         topic,
 		EncryptionKey: store.Key(),
-		LogRetention:  retentionDays[slices.Index(logRetentionDays, env.LogRetentionDays)],
+		LogRetention:  retention,
 		RemovalPolicy: removal,
 	}
 	name := "mlp-" + env.Name
@@ -70,6 +89,7 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 		GateThreshold:      env.QualityGate.Threshold,
 		GateHigherIsBetter: env.QualityGate.HigherIsBetter(),
 		ManualApproval:     env.ManualApproval,
+		Security:           security,
 	})
 	inference := pipeline.NewInferencePipeline(stack, "Inference", &pipeline.InferencePipelineProps{
 		ObservabilityProps:    observability,
@@ -79,6 +99,7 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 		JobRole:               jobRole.Role(),
 		ModelPackageGroupName: training.ModelPackageGroupName(),
 		Infer:                 jobResources(env.Jobs[Infer]),
+		Security:              security,
 	})
 	pipeline.NewSchedules(stack, "Schedules", &pipeline.SchedulesProps{
 		Training:           training.StateMachine(),
@@ -86,7 +107,38 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 		RetrainingSchedule: env.Schedules.Retraining,
 		InferenceSchedule:  env.Schedules.Inference,
 	})
+	if env.Security.Enabled {
+		// Only the pipeline's roles and the admin role reach the data: the
+		// jobs, and the training state machine reading evaluation.json.
+		store.RestrictAccess([]awsiam.IRole{jobRole.Role(), training.StateMachine().Role(), adminRole(stack, env.Security.AdminRole)})
+	}
+	suppressNagFindings(stack)
 	return stack
+}
+
+// newJobNetwork defines the private network of the jobs: a new VPC, or the
+// configured one described without a lookup, so synth needs no AWS access.
+func newJobNetwork(stack awscdk.Stack, sec Security, store storage.Storage, retention awslogs.RetentionDays, removal awscdk.RemovalPolicy) network.JobNetwork {
+	props := &network.JobNetworkProps{EncryptionKey: store.Key(), FlowLogRetention: retention, RemovalPolicy: removal}
+	if v := sec.Vpc; v != nil {
+		props.Vpc = awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+			VpcId:             jsii.String(v.ID),
+			VpcCidrBlock:      jsii.String(v.CidrBlock),
+			AvailabilityZones: jsii.Strings(v.AvailabilityZones...),
+			IsolatedSubnetIds: jsii.Strings(v.SubnetIDs...),
+		})
+		props.SkipEndpoints = !v.CreateEndpoints
+	}
+	return network.NewJobNetwork(stack, "Network", props)
+}
+
+// adminRole returns the configured admin role: an ARN as given, or a name
+// in the stack's account.
+func adminRole(stack awscdk.Stack, role string) awsiam.IRole {
+	if strings.HasPrefix(role, "arn:") {
+		return awsiam.Role_FromRoleArn(stack, jsii.String("AdminRole"), jsii.String(role), &awsiam.FromRoleArnOptions{Mutable: jsii.Bool(false)})
+	}
+	return awsiam.Role_FromRoleName(stack, jsii.String("AdminRole"), jsii.String(role), &awsiam.FromRoleNameOptions{Mutable: jsii.Bool(false)})
 }
 
 // retentionDays holds the CDK name of each value of logRetentionDays.

@@ -60,8 +60,15 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Production also answers to NIST 800-53 rev 5.
+	for _, stack := range stacks {
+		if *stack.StackName() == infra.StackName("prod") {
+			awscdk.Aspects_Of(stack).Add(cdknag.NewNIST80053R5Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+		}
+	}
 	buildExtension(app)
 	nagCanary = awscdk.NewStack(app, jsii.String("NagCanary"), nil)
+	awscdk.Aspects_Of(nagCanary).Add(cdknag.NewNIST80053R5Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	awss3.NewBucket(nagCanary, jsii.String("PlainBucket"), nil)
 	return m.Run(), nil
 }

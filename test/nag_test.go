@@ -10,12 +10,20 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/infra"
 )
 
-// nagFindings returns the cdk-nag messages of one level on stack, each with
-// the construct path it is about.
+// nagFindings returns the cdk-nag messages of one level of the AwsSolutions
+// pack on stack, each with the construct path it is about.
 func nagFindings(stack assertions.Annotations, level string) []string {
-	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	return packFindings(stack, level, "AwsSolutions-.*")
+}
+
+// packFindings returns the messages of one level whose text matches
+// pattern (the rule ID starts the message).
+func packFindings(stack assertions.Annotations, level, pattern string) []string {
+	match := assertions.Match_StringLikeRegexp(jsii.String(pattern))
 	var msgs *[]*cxapi.SynthesisMessage
 	if level == "error" {
 		msgs = stack.FindError(jsii.String("*"), match)
@@ -44,10 +52,28 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 	}
 }
 
+func TestCdkNagNIST80053R5Prod(t *testing.T) {
+	var prod assertions.Annotations
+	for _, stack := range stacks {
+		if *stack.StackName() == infra.StackName("prod") {
+			prod = assertions.Annotations_FromStack(stack)
+		}
+	}
+	require.NotNil(t, prod, "the prod stack")
+	for _, w := range packFindings(prod, "warning", "NIST.800.53.R5-.*") {
+		t.Logf("warning %s", w)
+	}
+	for _, e := range packFindings(prod, "error", "NIST.800.53.R5-.*") {
+		t.Errorf("error %s", e)
+	}
+}
+
 // TestCdkNagRuns guards the test above against passing vacuously: a plain
 // bucket without SSL enforcement or access logs must be reported.
 func TestCdkNagRuns(t *testing.T) {
 	errs := nagFindings(assertions.Annotations_FromStack(nagCanary), "error")
 	require.NotEmpty(t, errs, "cdk-nag errors of a bucket without SSL enforcement")
 	assert.Contains(t, strings.Join(errs, "\n"), "AwsSolutions-S10", "cdk-nag errors of a bucket without SSL enforcement")
+	nist := packFindings(assertions.Annotations_FromStack(nagCanary), "error", "NIST.800.53.R5-.*")
+	assert.Contains(t, strings.Join(nist, "\n"), "NIST.800.53.R5-S3BucketLoggingEnabled", "NIST 800-53 R5 errors of a bucket without access logs")
 }

@@ -1,0 +1,184 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/infra"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
+)
+
+// stackNamed returns the environment's stack.
+func stackNamed(t *testing.T, env string) awscdk.Stack {
+	t.Helper()
+	for _, s := range stacks {
+		if *s.StackName() == infra.StackName(env) {
+			return s
+		}
+	}
+	t.Fatalf("no stack for environment %s", env)
+	return nil
+}
+
+// resources returns the template's resources of one type by logical ID.
+func resources(t *testing.T, stack awscdk.Stack, typ string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for id, r := range *assertions.Template_FromStack(stack, nil).FindResources(jsii.String(typ), nil) {
+		props, _ := (*r)["Properties"].(map[string]any)
+		out[id] = props
+	}
+	return out
+}
+
+// logicalID returns the one logical ID of typ that starts with prefix.
+func logicalID(t *testing.T, stack awscdk.Stack, typ, prefix string) string {
+	t.Helper()
+	var ids []string
+	for id := range resources(t, stack, typ) {
+		if strings.HasPrefix(id, prefix) {
+			ids = append(ids, id)
+		}
+	}
+	require.Len(t, ids, 1, "%s resources starting with %s", typ, prefix)
+	return ids[0]
+}
+
+func jsonOf(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// TestSecureProfile checks what the secure profile promises in the
+// environments that have it on, and that dev, which has it off, has none
+// of it.
+func TestSecureProfile(t *testing.T) {
+	for _, env := range []string{"staging", "prod"} {
+		t.Run(env, func(t *testing.T) {
+			stack := stackNamed(t, env)
+			key := logicalID(t, stack, "AWS::KMS::Key", "StorageKey")
+			keyArn := jsonOf(t, map[string]any{"Fn::GetAtt": []any{key, "Arn"}})
+			jobSG := logicalID(t, stack, "AWS::EC2::SecurityGroup", "NetworkSecurityGroup")
+
+			// Every job: in the VPC's job subnets with the job security
+			// group, isolated, volumes and outputs under the key.
+			defs := definitions(t, stack)
+			jobs := 0
+			for name, def := range defs {
+				var sm struct{ States map[string]map[string]any }
+				require.NoError(t, json.Unmarshal(def, &sm))
+				for state, s := range sm.States {
+					resource, _ := s["Resource"].(string)
+					if !strings.Contains(resource, "ProcessingJob.sync") && !strings.Contains(resource, "TrainingJob.sync") {
+						continue
+					}
+					jobs++
+					p := s["Parameters"].(map[string]any)
+					where := fmt.Sprintf("%s %s", name, state)
+					network, volume, output := p, p["ResourceConfig"], p["OutputDataConfig"]
+					if strings.Contains(resource, "Processing") {
+						network = p["NetworkConfig"].(map[string]any)
+						volume = p["ProcessingResources"].(map[string]any)["ClusterConfig"]
+						output = p["ProcessingOutputConfig"]
+					}
+					vpc, _ := network["VpcConfig"].(map[string]any)
+					require.NotNil(t, vpc, "%s VpcConfig", where)
+					assert.Len(t, vpc["Subnets"], 2, "%s subnets", where)
+					assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s security groups", where)
+					assert.Equal(t, true, network["EnableNetworkIsolation"], "%s network isolation", where)
+					assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", volume.(map[string]any)["VolumeKmsKeyId"], "%s volume key", where)
+					assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", output.(map[string]any)["KmsKeyId"], "%s output key", where)
+				}
+			}
+			assert.Equal(t, 4, jobs, "SageMaker jobs in both definitions")
+
+			// Every store under the customer-managed key; the access-log
+			// bucket cannot be (S3 does not deliver logs to SSE-KMS buckets).
+			for id, b := range resources(t, stack, "AWS::S3::Bucket") {
+				enc := jsonOf(t, b["BucketEncryption"])
+				if strings.HasPrefix(id, "StorageAccessLogBucket") {
+					assert.Contains(t, enc, `"SSEAlgorithm":"AES256"`, "access-log bucket encryption")
+					continue
+				}
+				assert.Contains(t, enc, `"KMSMasterKeyID":`+keyArn, "%s encryption", id)
+			}
+			for id, topic := range resources(t, stack, "AWS::SNS::Topic") {
+				assert.Equal(t, keyArn, jsonOf(t, topic["KmsMasterKeyId"]), "%s key", id)
+			}
+			logGroups := resources(t, stack, "AWS::Logs::LogGroup")
+			assert.Len(t, logGroups, 3, "log groups: two state machines and the VPC flow log")
+			for id, lg := range logGroups {
+				assert.Equal(t, keyArn, jsonOf(t, lg["KmsKeyId"]), "%s key", id)
+			}
+
+			// No way out but the endpoints: no internet or NAT gateway, and
+			// the endpoints the jobs need.
+			assert.Empty(t, resources(t, stack, "AWS::EC2::InternetGateway"), "internet gateways")
+			assert.Empty(t, resources(t, stack, "AWS::EC2::NatGateway"), "NAT gateways")
+			assert.Empty(t, resources(t, stack, "AWS::EC2::Route"), "routes besides the local one")
+			var services []string
+			for _, ep := range resources(t, stack, "AWS::EC2::VPCEndpoint") {
+				name := jsonOf(t, ep["ServiceName"])
+				for _, svc := range []string{"s3", "ecr.api", "ecr.dkr", "logs", "sagemaker.api", "sts"} {
+					if strings.Contains(name, "."+svc+`"`) {
+						services = append(services, svc)
+					}
+				}
+			}
+			assert.ElementsMatch(t, []string{"s3", "ecr.api", "ecr.dkr", "logs", "sagemaker.api", "sts"}, services, "VPC endpoints")
+
+			// The bucket policies: the pipeline's roles and the admin role
+			// get through; anyone else, and any upload without the key, do not.
+			jobRole := jsonOf(t, map[string]any{"Fn::GetAtt": []any{logicalID(t, stack, "AWS::IAM::Role", "JobRole"), "Arn"}})
+			trainingRole := jsonOf(t, map[string]any{"Fn::GetAtt": []any{logicalID(t, stack, "AWS::IAM::Role", "TrainingRole"), "Arn"}})
+			inferenceRole := jsonOf(t, map[string]any{"Fn::GetAtt": []any{logicalID(t, stack, "AWS::IAM::Role", "InferenceRole"), "Arn"}})
+			admin := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":role/MlPipelineAdmin"]]}`
+			sse := map[string]string{"aws:SecureTransport": "true", "s3:x-amz-server-side-encryption": "aws:kms",
+				"s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn}
+			policies := resources(t, stack, "AWS::S3::BucketPolicy")
+			checked := 0
+			for id, p := range policies {
+				if strings.HasPrefix(id, "StorageAccessLogBucket") {
+					continue
+				}
+				checked++
+				doc := p["PolicyDocument"].(map[string]any)
+				for _, tt := range []struct {
+					who, action string
+					context     map[string]string
+					denied      bool
+				}{
+					{jobRole, "s3:GetObject", sse, false},
+					{jobRole, "s3:PutObject", sse, false},
+					{trainingRole, "s3:GetObject", sse, false},
+					{admin, "s3:PutObject", sse, false},
+					{inferenceRole, "s3:GetObject", sse, true},
+					{"arn:aws:iam::123456789012:role/Analyst", "s3:GetObject", sse, true},
+					{"arn:aws:iam::123456789012:user/alice", "s3:ListBucket", sse, true},
+					{jobRole, "s3:PutObject", map[string]string{"aws:SecureTransport": "true"}, true},
+					{admin, "s3:PutObject", map[string]string{"aws:SecureTransport": "true", "s3:x-amz-server-side-encryption": "AES256"}, true},
+				} {
+					denied, _ := iamtest.Denied(t, doc, iamtest.Request{Action: tt.action, PrincipalArn: tt.who, Context: tt.context})
+					assert.Equal(t, tt.denied, denied, "%s: %s by %s with %v denied", id, tt.action, tt.who, tt.context)
+				}
+			}
+			assert.Equal(t, 2, checked, "data and artifact bucket policies")
+		})
+	}
+	t.Run("dev", func(t *testing.T) {
+		stack := stackNamed(t, "dev")
+		assert.Empty(t, resources(t, stack, "AWS::EC2::VPC"), "dev has the secure profile off")
+		for name, def := range definitions(t, stack) {
+			assert.NotContains(t, string(def), "VpcConfig", "%s definition", name)
+		}
+	})
+}
