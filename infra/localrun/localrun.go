@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mlpipeline-go/mlpipeline/infra"
@@ -61,6 +62,43 @@ type Options struct {
 	Definitions map[string][]byte
 	// Out receives the progress and the summary. Default: io.Discard.
 	Out io.Writer
+
+	// The fields below exist for tests and failure drills.
+
+	// Binaries replaces job binaries, by job name (preprocess, train,
+	// evaluate, infer), with other executables, e.g. one that crashes or
+	// hangs. The jobs it does not name run the project's binaries.
+	Binaries map[string]string
+	// JobEnv is extra environment for every job process, "KEY=value" each.
+	JobEnv []string
+	// MaxRuntimeScale multiplies the maximum runtime of every job before
+	// the local stand-ins enforce it, so that a drill can make a job overrun
+	// its limit (at least a minute in cdk.json) within seconds. Failure
+	// reasons still name the seconds the definition asks for. For tests
+	// only. Default (0): 1, as on AWS.
+	MaxRuntimeScale float64
+	// Inject, when set, is called before every attempt of a Task state with
+	// the call its stand-in would get. A non-nil error fails that attempt
+	// instead of running it: a *local.TaskError with its ASL error name
+	// (such as ThrottlingException, which the definitions retry), any other
+	// error as States.TaskFailed.
+	Inject func(call local.Call) error
+	// BeforeTraining and BeforeInference, when set, run just before the
+	// training and the inference execution, with the local store and model
+	// registry as they are then, e.g. to remove or corrupt objects. An
+	// error stops Run.
+	BeforeTraining, BeforeInference func(Stage) error
+}
+
+// Stage is the local state that the hooks of Options see.
+type Stage struct {
+	// Store is the local S3.
+	Store *local.Store
+	// DataBucket and ArtifactBucket are the names of the data and artifact
+	// buckets in Store.
+	DataBucket, ArtifactBucket string
+	// RegistryFile is the file that holds the model registry.
+	RegistryFile string
 }
 
 // Summary is what a run produced.
@@ -77,6 +115,8 @@ type Summary struct {
 	// Model, Report and Predictions are local paths of the outputs.
 	Model, Report string
 	Predictions   []string
+	// Notifications are the messages both executions published, in order.
+	Notifications []local.Notification
 }
 
 // Execution names are fixed so that the same inputs give the same job
@@ -91,6 +131,9 @@ const (
 // is not an error of Run: it is in the summary.
 func Run(ctx context.Context, opt Options) (*Summary, error) {
 	opt = withDefaults(opt)
+	if err := checkDrillOptions(opt); err != nil {
+		return nil, err
+	}
 	// Jobs run in their own directories and find their files through the
 	// run directory, so it must not depend on the working directory.
 	runDir, err := filepath.Abs(opt.RunDir)
@@ -112,6 +155,9 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	for job, bin := range opt.Binaries {
+		bins[job] = bin
+	}
 	store := &local.Store{Root: filepath.Join(opt.RunDir, "s3")}
 	buckets, err := bucketNames(template)
 	if err != nil {
@@ -120,16 +166,26 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err := seed(store, buckets, opt); err != nil {
 		return nil, err
 	}
+	sum := &Summary{}
+	var published sync.Mutex
+	stage := Stage{Store: store, DataBucket: buckets.data, ArtifactBucket: buckets.artifacts, RegistryFile: filepath.Join(opt.RunDir, "registry.json")}
 	handlers := local.Handlers(local.Config{
 		Store:        store,
 		RunDir:       opt.RunDir,
 		Binaries:     bins,
-		RegistryFile: filepath.Join(opt.RunDir, "registry.json"),
+		RegistryFile: stage.RegistryFile,
 		Notify:       prefixWriter{w: opt.Out, prefix: "  notify  "},
 		Log:          io.Discard,
+		Env:          opt.JobEnv,
+		OnPublish: func(n local.Notification) {
+			published.Lock()
+			defer published.Unlock()
+			sum.Notifications = append(sum.Notifications, n)
+		},
+		MaxRuntimeScale: opt.MaxRuntimeScale,
 	})
 	exec := &asl.Executor{
-		Handlers: adapt(handlers, opt.Out),
+		Handlers: adapt(handlers, opt.Inject, opt.Out),
 		// Retry waits are counted as on AWS but shortened a thousandfold.
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			select {
@@ -141,7 +197,11 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		},
 		Observe: progress(opt.Out),
 	}
-	sum := &Summary{}
+	if opt.BeforeTraining != nil {
+		if err := opt.BeforeTraining(stage); err != nil {
+			return nil, fmt.Errorf("before training: %w", err)
+		}
+	}
 	if sum.Training, err = runMachine(ctx, exec, defs, "training", trainingExecution, opt.TrainingInput, opt.Out); err != nil {
 		return nil, err
 	}
@@ -156,6 +216,11 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		sum.Model = filepath.Join(store.Root, buckets.artifacts, models[len(models)-1])
 	}
 	if sum.Training.Status == "SUCCEEDED" {
+		if opt.BeforeInference != nil {
+			if err := opt.BeforeInference(stage); err != nil {
+				return nil, fmt.Errorf("before inference: %w", err)
+			}
+		}
 		if sum.Inference, err = runMachine(ctx, exec, defs, "inference", inferenceExecution, map[string]any{}, opt.Out); err != nil {
 			return nil, err
 		}
@@ -197,6 +262,23 @@ func withDefaults(opt Options) Options {
 		opt.Out = io.Discard
 	}
 	return opt
+}
+
+// jobNames are the jobs the run builds, by the base names of their
+// container entrypoints.
+var jobNames = []string{"preprocess", "train", "evaluate", "infer"}
+
+// checkDrillOptions rejects drill settings that would silently do nothing.
+func checkDrillOptions(opt Options) error {
+	for job := range opt.Binaries {
+		if !contains(jobNames, job) {
+			return fmt.Errorf("Options.Binaries: unknown job %q; valid: %s", job, strings.Join(jobNames, ", "))
+		}
+	}
+	if opt.MaxRuntimeScale < 0 {
+		return fmt.Errorf("Options.MaxRuntimeScale = %g is invalid; valid: a positive number, or 0 for 1", opt.MaxRuntimeScale)
+	}
+	return nil
 }
 
 // definitions synthesizes the environment and returns its definitions and
@@ -256,10 +338,9 @@ func buildJobs(ctx context.Context, opt Options) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	jobs := []string{"preprocess", "train", "evaluate", "infer"}
 	args := []string{"build", "-o", dir + string(filepath.Separator)}
 	bins := map[string]string{}
-	for _, j := range jobs {
+	for _, j := range jobNames {
 		args = append(args, "./jobs/"+j)
 		bins[j] = filepath.Join(dir, j)
 	}
@@ -373,19 +454,28 @@ func runMachine(ctx context.Context, e *asl.Executor, defs map[string][]byte, ki
 }
 
 // adapt turns the stand-ins into executor handlers, naming each SageMaker
-// job on out as it starts.
-func adapt(handlers map[string]local.Handler, out io.Writer) map[string]asl.Handler {
+// job on out as it starts. inject, when set, may fail an attempt before
+// its stand-in runs (see Options.Inject).
+func adapt(handlers map[string]local.Handler, inject func(local.Call) error, out io.Writer) map[string]asl.Handler {
 	adapted := make(map[string]asl.Handler, len(handlers))
 	for resource, h := range handlers {
 		adapted[resource] = func(ctx context.Context, call asl.Call) (any, error) {
-			if params, ok := call.Parameters.(map[string]any); ok {
-				for _, key := range []string{"ProcessingJobName", "TrainingJobName"} {
-					if name, ok := params[key].(string); ok {
-						fmt.Fprintf(out, "     job %s\n", name)
+			lc := local.Call{Resource: call.Resource, Parameters: call.Parameters, StateName: call.StateName, ExecutionName: call.ExecutionName, RetryCount: call.RetryCount}
+			var res any
+			var err error
+			if inject != nil {
+				err = inject(lc)
+			}
+			if err == nil {
+				if params, ok := call.Parameters.(map[string]any); ok {
+					for _, key := range []string{"ProcessingJobName", "TrainingJobName"} {
+						if name, ok := params[key].(string); ok {
+							fmt.Fprintf(out, "     job %s\n", name)
+						}
 					}
 				}
+				res, err = h(ctx, lc)
 			}
-			res, err := h(ctx, local.Call{Resource: call.Resource, Parameters: call.Parameters, StateName: call.StateName, ExecutionName: call.ExecutionName, RetryCount: call.RetryCount})
 			var te *local.TaskError
 			if errors.As(err, &te) {
 				return nil, &asl.TaskError{Name: te.Name, Cause: te.Cause}

@@ -15,6 +15,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(drillJobEnv); mode != "" {
+		// Started by a drill as a job container, not to run tests.
+		os.Exit(drillJob(mode))
+	}
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)

@@ -21,7 +21,9 @@ NAME, -output/NAME.out: a CSV with a header, the id column if the schema has
 one, the prediction, and for binary classification the probability of the
 positive label (prediction is 1 when it is at least -threshold). Rows keep
 their input order. A bad row fails the job with its file and line, unless
--on-bad-row=skip, which writes it with the reason to NAME.rejected.csv.`
+-on-bad-row=skip, which writes it with the reason to NAME.rejected.csv.
+An input with no data rows at all (only headers) fails the job: there is
+nothing to score, which is nearly always a wrong input.`
 
 // Suffixes of the output files.
 const (
@@ -101,9 +103,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		rejected += bad
 		fmt.Fprintf(stdout, "infer: %s: %d rows scored, %d rejected\n", name, n, bad)
 	}
+	if total+rejected == 0 {
+		// An input without data rows is nearly always a wrong or unfinished
+		// upload; header-only predictions would hide that as a success.
+		return fmt.Errorf("no rows to score: input %s has %d %s and no data rows; valid: at least one data row", *input, len(files), plural(len(files), "file", "files"))
+	}
 	if err := outputs.Commit(); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "infer: %d files, %d rows scored, %d rejected; predictions in %s\n", len(files), total, rejected, *output)
 	return nil
+}
+
+// plural returns one when n is 1 and many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

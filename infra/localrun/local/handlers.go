@@ -93,6 +93,17 @@ type Config struct {
 	// Env is extra environment for job processes, "KEY=value" each; a job's
 	// own Environment parameter overrides it.
 	Env []string
+	// OnPublish, when set, receives every message the SNS publish stand-in
+	// accepts, after Notify has printed it, so that a caller can check what
+	// was notified. Tasks running concurrently may call it concurrently.
+	OnPublish func(Notification)
+	// MaxRuntimeScale multiplies the maximum runtime of every job
+	// (StoppingCondition.MaxRuntimeInSeconds, or SageMaker's default) before
+	// it is enforced. It exists for tests and failure drills only, which
+	// need a job to overrun its limit in seconds rather than minutes; the
+	// failure reason still names the seconds the request asked for. Zero or
+	// less means 1, as on AWS.
+	MaxRuntimeScale float64
 }
 
 // Handlers returns the local handlers keyed by resource ARN in the "aws"

@@ -176,7 +176,7 @@ func (s *service) binary(j *job, entrypoint string) (string, error) {
 func (s *service) run(ctx context.Context, j *job) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	timed, cancelTimer := context.WithTimeout(runCtx, j.maxRuntime)
+	timed, cancelTimer := context.WithTimeout(runCtx, s.enforcedRuntime(j.maxRuntime))
 	defer cancelTimer()
 
 	var (
@@ -208,6 +208,22 @@ func (s *service) run(ctx context.Context, j *job) error {
 	return failure
 }
 
+// enforcedRuntime is how long a job with the maximum runtime d may run:
+// d, scaled by Config.MaxRuntimeScale when that is set.
+func (s *service) enforcedRuntime(d time.Duration) time.Duration {
+	if s.cfg.MaxRuntimeScale > 0 {
+		return time.Duration(float64(d) * s.cfg.MaxRuntimeScale)
+	}
+	return d
+}
+
+// isCrashLine reports whether a stderr line starts the Go runtime's report
+// of a crash ("panic: ..." or "fatal error: ..."), the line that says what
+// went wrong in a job that exits without writing its failure file.
+func isCrashLine(line string) bool {
+	return strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ")
+}
+
 // runHost runs host i's process to completion.
 func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	root := j.root(i)
@@ -221,7 +237,13 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	if len(j.hosts) > 1 {
 		prefix += "/" + j.hosts[i]
 	}
-	var tail []string
+	var (
+		tail []string
+		// crash is the first line of a Go crash report, which a long stack
+		// trace can push out of tail.
+		crash    string
+		crashPos = -1 // its index in tail, while it is there
+	)
 	emit := func(line string, stderr bool) {
 		s.logMu.Lock()
 		defer s.logMu.Unlock()
@@ -230,9 +252,13 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 			fmt.Fprintf(s.cfg.Log, "%s: %s\n", prefix, line)
 		}
 		if stderr {
+			if crash == "" && isCrashLine(line) {
+				crash, crashPos = line, len(tail)
+			}
 			tail = append(tail, line)
 			if len(tail) > stderrTail {
 				tail = tail[1:]
+				crashPos--
 			}
 		}
 		if i == 0 && j.onLine != nil {
@@ -270,6 +296,10 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	if reason == "" {
 		s.logMu.Lock()
 		reason = strings.TrimSpace(strings.Join(tail, "\n"))
+		if crash != "" && crashPos < 0 {
+			// Keep what crashed ahead of the end of the stack trace.
+			reason = crash + "\n...\n" + reason
+		}
 		s.logMu.Unlock()
 	}
 	if reason == "" {

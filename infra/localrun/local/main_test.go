@@ -98,6 +98,15 @@ func main() {
 			fmt.Fprintf(os.Stderr, "stderr line %d\n", i)
 		}
 		os.Exit(1)
+	case "panic": // a Go crash whose stack trace is longer than the stderr tail
+		var deep func(n int)
+		deep = func(n int) {
+			if n == 0 {
+				panic("fake job crashed")
+			}
+			deep(n - 1)
+		}
+		deep(20)
 	case "sleep":
 		s, _ := strconv.Atoi(args[0])
 		time.Sleep(time.Duration(s) * time.Second)

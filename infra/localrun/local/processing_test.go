@@ -159,6 +159,44 @@ func TestProcessingMaxRuntime(t *testing.T) {
 	assert.Contains(t, te.Cause, "maximum runtime of 1 seconds")
 }
 
+func TestProcessingMaxRuntimeScale(t *testing.T) {
+	e := newTestEnv(t)
+	e.cfg.MaxRuntimeScale = 1.0 / 3600
+	e.handlers = Handlers(e.cfg)
+	params := processingParams("mlp-dev-slow-2", 1, []string{"sleep", "600"}, nil, nil)
+	_, err := e.call(ResourceProcessingJob, params, true)
+	te := taskError(t, err, "States.TaskFailed")
+	assert.Contains(t, te.Cause, "maximum runtime of 3600 seconds", "the reason names the requested limit, not the scaled one")
+}
+
+func TestProcessingCrashKeepsThePanicLine(t *testing.T) {
+	e := newTestEnv(t)
+	params := processingParams("mlp-dev-crash-1", 1, []string{"panic"}, nil, nil)
+	_, err := e.call(ResourceProcessingJob, params, true)
+	te := taskError(t, err, "States.TaskFailed")
+	var cause map[string]string
+	require.NoError(t, json.Unmarshal([]byte(te.Cause), &cause))
+	reason := cause["FailureReason"]
+	assert.True(t, strings.HasPrefix(reason, "panic: fake job crashed\n...\n"), "the crash line leads the reason: %q", reason)
+	assert.Contains(t, reason, "main.main()", "followed by the end of the stack trace")
+}
+
+// TestProcessingAcceptsNetworkSettings runs a request with the network
+// fields a VPC-bound definition adds; they have no local meaning and are
+// accepted.
+func TestProcessingAcceptsNetworkSettings(t *testing.T) {
+	e := newTestEnv(t)
+	params := processingParams("mlp-dev-vpc-1", 1, []string{"sleep", "0"}, nil, nil)
+	params["NetworkConfig"] = map[string]any{
+		"EnableInterContainerTrafficEncryption": true,
+		"EnableNetworkIsolation":                false,
+		"VpcConfig":                             map[string]any{"SecurityGroupIds": []any{"sg-1"}, "Subnets": []any{"subnet-1", "subnet-2"}},
+	}
+	res, err := e.call(ResourceProcessingJob, params, true)
+	require.NoError(t, err)
+	assert.Equal(t, "Completed", res.(map[string]any)["ProcessingJobStatus"])
+}
+
 func TestProcessingUnknownEntrypoint(t *testing.T) {
 	e := newTestEnv(t)
 	params := processingParams("mlp-dev-x-1", 1, nil, nil, nil)

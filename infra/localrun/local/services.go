@@ -39,9 +39,23 @@ func (s *service) getObject(_ context.Context, call Call) (any, error) {
 	}, nil
 }
 
-// publish prints an SNS message as "notify: <Subject>: <Message>" and
-// returns a message id that counts the messages published through these
-// handlers, so that runs are reproducible.
+// Notification is one message the SNS publish stand-in accepted.
+type Notification struct {
+	// Execution is the name of the execution whose task published it.
+	Execution string
+	// State is the name of the Task state that published it.
+	State string
+	// TopicArn is the topic it was published to.
+	TopicArn string
+	// Subject is the message subject, possibly empty.
+	Subject string
+	// Message is the message text; a JSON Message is given as its text.
+	Message string
+}
+
+// publish prints an SNS message as "notify: <Subject>: <Message>", hands it
+// to Config.OnPublish, and returns a message id that counts the messages
+// published through these handlers, so that runs are reproducible.
 func (s *service) publish(_ context.Context, call Call) (any, error) {
 	var req struct {
 		TopicArn string
@@ -75,6 +89,9 @@ func (s *service) publish(_ context.Context, call Call) (any, error) {
 			fmt.Fprintf(s.cfg.Notify, "notify: %s\n", msg)
 		}
 		s.logMu.Unlock()
+	}
+	if s.cfg.OnPublish != nil {
+		s.cfg.OnPublish(Notification{Execution: call.ExecutionName, State: call.StateName, TopicArn: req.TopicArn, Subject: req.Subject, Message: msg})
 	}
 	return map[string]any{"MessageId": fmt.Sprintf("00000000-0000-0000-0000-%012d", n)}, nil
 }

@@ -34,6 +34,23 @@ func TestPublish(t *testing.T) {
 	assert.Equal(t, map[string]any{"MessageId": "00000000-0000-0000-0000-000000000002"}, res2)
 }
 
+func TestPublishReportsToOnPublish(t *testing.T) {
+	e := newTestEnv(t)
+	var got []Notification
+	e.cfg.OnPublish = func(n Notification) { got = append(got, n) }
+	e.handlers = Handlers(e.cfg)
+	_, err := e.call(ResourcePublish, map[string]any{"TopicArn": "ref-topic", "Subject": "ML pipeline: done", "Message": "all good"}, false)
+	require.NoError(t, err)
+	_, err = e.call(ResourcePublish, map[string]any{"TopicArn": "ref-topic", "Message": map[string]any{"a": 1}}, false)
+	require.NoError(t, err)
+	_, err = e.call(ResourcePublish, map[string]any{"Message": "no topic"}, false)
+	taskError(t, err, "SNS.ValidationException")
+	assert.Equal(t, []Notification{
+		{Execution: "exec-1", State: "S", TopicArn: "ref-topic", Subject: "ML pipeline: done", Message: "all good"},
+		{Execution: "exec-1", State: "S", TopicArn: "ref-topic", Message: `{"a":1}`},
+	}, got, "accepted messages only, in order")
+}
+
 func TestLookupNormalizesPartition(t *testing.T) {
 	e := newTestEnv(t)
 	assert.Len(t, e.handlers, 7)

@@ -117,6 +117,21 @@ func TestTrainingJob(t *testing.T) {
 	assert.Equal(t, archive, again)
 }
 
+// TestTrainingAcceptsVpcConfig runs a request with the network fields a
+// VPC-bound definition adds; they have no local meaning and are accepted.
+func TestTrainingAcceptsVpcConfig(t *testing.T) {
+	e := newTestEnv(t)
+	e.put("s3://data/train/part-0.csv", "1,2")
+	e.put("s3://data/validation/part-0.csv", "3,4")
+	params := trainingParams("mlp-dev-train-vpc", []any{"/usr/local/bin/train"}, []any{"train"})
+	params["VpcConfig"] = map[string]any{"SecurityGroupIds": []any{"sg-1"}, "Subnets": []any{"subnet-1"}}
+	params["EnableNetworkIsolation"] = true
+	params["EnableInterContainerTrafficEncryption"] = true
+	res, err := e.call(ResourceTrainingJob, params, true)
+	require.NoError(t, err)
+	assert.Equal(t, "Completed", res.(map[string]any)["TrainingJobStatus"])
+}
+
 func TestTrainingDefaultCommand(t *testing.T) {
 	e := newTestEnv(t)
 	e.cfg.Binaries = map[string]string{"train": fakeJob}

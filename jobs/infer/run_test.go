@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
+)
+
+var abalone = filepath.Join("..", "..", "data", "abalone")
+
+// testModel writes a small model of the bundled abalone sample (schema,
+// preprocessor and three trees, as the train job writes them) to a new
+// directory and returns it.
+func testModel(t *testing.T) string {
+	t.Helper()
+	schema, err := dataset.Load(filepath.Join(abalone, "schema.json"))
+	require.NoError(t, err)
+	table := features.NewTable(schema)
+	require.NoError(t, table.ReadFile(filepath.Join(abalone, "abalone.csv")))
+	rows := make([]int, table.Len())
+	for i := range rows {
+		rows[i] = i
+	}
+	prep, err := features.Fit(table, rows)
+	require.NoError(t, err)
+	cols := prep.NumFeatures()
+	data := make([]float32, len(rows)*cols)
+	labels := make([]float32, len(rows))
+	for _, r := range rows {
+		require.NoError(t, prep.TransformRow(table, r, data[r*cols:(r+1)*cols]))
+		labels[r] = float32(table.Labels[r])
+	}
+	params := gbt.DefaultParams()
+	params.NumRound = 3
+	model, err := gbt.Train(context.Background(), params, gbt.Matrix{Rows: len(rows), Cols: cols, Data: data}, labels, nil, nil, nil)
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	for name, write := range map[string]func(io.Writer) error{
+		modelio.ModelFile:        model.WriteJSON,
+		modelio.PreprocessorFile: prep.WriteJSON,
+		modelio.SchemaFile:       schema.WriteJSON,
+	} {
+		var b bytes.Buffer
+		require.NoError(t, write(&b))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644))
+	}
+	return dir
+}
+
+// infer runs the job with args and returns the files it left in out and
+// its error.
+func infer(t *testing.T, out string, args ...string) ([]string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), append(args, "-output", out, "-failure-file", ""), func(string) string { return "" }, nil, &stdout, &stderr)
+	entries, rerr := os.ReadDir(out)
+	if rerr != nil && !os.IsNotExist(rerr) {
+		require.NoError(t, rerr)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names, err
+}
+
+func TestInferWithoutDataRowsFails(t *testing.T) {
+	model := testModel(t)
+	raw, err := os.ReadFile(filepath.Join(abalone, "abalone.csv"))
+	require.NoError(t, err)
+	header, _, _ := strings.Cut(string(raw), "\n")
+	header += "\n"
+
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	headerOnly := write("header-only.csv", header)
+	twoHeaders := filepath.Dir(write("headers/a.csv", header))
+	write("headers/b.csv", header)
+	mixed := filepath.Dir(write("mixed/a.csv", header))
+	write("mixed/b.csv", header+strings.SplitN(string(raw), "\n", 3)[1]+"\n")
+
+	files, err := infer(t, filepath.Join(dir, "out1"), "-model", model, "-input", headerOnly)
+	require.Error(t, err)
+	assert.Equal(t, "no rows to score: input "+headerOnly+" has 1 file and no data rows; valid: at least one data row", err.Error())
+	assert.Empty(t, files, "no predictions file, not even a header-only one")
+
+	files, err = infer(t, filepath.Join(dir, "out2"), "-model", model, "-input", twoHeaders, "-on-bad-row", "skip")
+	require.Error(t, err)
+	assert.Equal(t, "no rows to score: input "+twoHeaders+" has 2 files and no data rows; valid: at least one data row", err.Error())
+	assert.Empty(t, files, "neither predictions nor rejected rows files")
+
+	// A header-only file next to one with rows is scored as it is: the input
+	// as a whole has rows.
+	files, err = infer(t, filepath.Join(dir, "out3"), "-model", model, "-input", mixed)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a.csv.out", "b.csv.out"}, files)
+}
+
+func TestInferScoresEveryRow(t *testing.T) {
+	model := testModel(t)
+	out := filepath.Join(t.TempDir(), "out")
+	files, err := infer(t, out, "-model", model, "-input", filepath.Join(abalone, "abalone.csv"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"abalone.csv.out"}, files)
+	raw, err := os.ReadFile(filepath.Join(abalone, "abalone.csv"))
+	require.NoError(t, err)
+	predictions, err := os.ReadFile(filepath.Join(out, "abalone.csv.out"))
+	require.NoError(t, err)
+	assert.Equal(t, strings.Count(string(raw), "\n"), strings.Count(string(predictions), "\n"), "a header and a prediction per data row")
+}
