@@ -3,7 +3,6 @@ package gbt
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // cutSet holds the histogram cut points of every feature, laid out the way
@@ -48,15 +47,25 @@ type featureCuts struct {
 	err     error
 }
 
-// computeCuts sketches every feature of m into at most maxBin bins.
+// computeCuts sketches every feature of m into at most maxBin bins, with
+// the cuts XGBoost 1.7's hist method chooses for the same data.
 //
-// With at most maxBin distinct values the cuts are XGBoost's exactly: every
-// distinct value but the smallest, then max + (|max| + 1e-5), so every
-// distinct value gets a bin of its own and split thresholds are data
-// values. With more distinct values XGBoost uses an approximate weighted
-// quantile sketch; here the interior cuts are exact quantiles, the values
-// at ranks j*n/maxBin of the sorted column, which is what that sketch
-// approximates.
+// Each feature's non-missing values go, in row order and with unit
+// weights, into the weighted quantile sketch of sketch.go, built as
+// XGBoost builds it: eps = 1/(8*min(maxBin, n)), the summary pruned to
+// 8*maxBin entries and then to maxBin+1, whose values but the first (the
+// minimum) and, if present, the entry maxBin (the maximum) are the interior
+// cuts; max + (|max| + 1e-5) is the last cut. With at most maxBin distinct
+// values no prune drops anything, so every distinct value gets a bin of its
+// own and split thresholds are data values; with more, the cuts are
+// approximate quantiles, each within about n/maxBin ranks of its target.
+//
+// The weights are units, not hessians, because XGBoost 1.7 builds the hist
+// cuts once, before the first round, without them (checked against
+// XGBoost with per-row base margins, which make the hessians differ). The
+// push order is the row order because the sketch's result depends on it
+// and XGBoost pushes each feature row by row; each feature is sketched by
+// one goroutine, so the cuts do not depend on the thread count.
 func computeCuts(m Matrix, maxBin, threads int) (*cutSet, error) {
 	per := make([]featureCuts, m.Cols)
 	parallelFor(threads, m.Cols, func(f int) {
@@ -77,21 +86,21 @@ func computeCuts(m Matrix, maxBin, threads int) (*cutSet, error) {
 
 func sketchFeature(m Matrix, f, maxBin int) featureCuts {
 	var fc featureCuts
-	vals := make([]float32, 0, m.Rows)
+	n := 0
+	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for i := f; i < len(m.Data); i += m.Cols {
 		if v := m.Data[i]; v == v {
-			vals = append(vals, v)
+			n++
+			lo, hi = min(lo, v), max(hi, v)
 		} else {
 			fc.missing = true
 		}
 	}
-	if len(vals) == 0 {
+	if n == 0 {
 		// No bins: the feature can only separate nothing from missing
 		// values, which needs no cut.
 		return fc
 	}
-	slices.Sort(vals)
-	lo, hi := vals[0], vals[len(vals)-1]
 	for _, v := range []float32{lo, hi} {
 		if v == -math.MaxFloat32 || v == math.MaxFloat32 {
 			fc.err = fmt.Errorf("feature %d has value %v; values must lie strictly between -%v and %v so that a threshold can be placed beyond them",
@@ -99,19 +108,15 @@ func sketchFeature(m Matrix, f, maxBin int) featureCuts {
 			return fc
 		}
 	}
-	unique := slices.Compact(slices.Clone(vals))
-	if len(unique) <= maxBin {
-		fc.cuts = slices.Clone(unique[1:])
-	} else {
-		n := len(vals)
-		prev := lo
-		for j := 1; j < maxBin; j++ {
-			if v := vals[j*n/maxBin]; v > prev {
-				fc.cuts = append(fc.cuts, v)
-				prev = v
+	// Row order, as XGBoost pushes them: the sketch's result depends on
+	// the order once the values no longer fit in its buffer.
+	fc.cuts = sketchCuts(n, maxBin, func(push func(float32)) {
+		for i := f; i < len(m.Data); i += m.Cols {
+			if v := m.Data[i]; v == v {
+				push(v)
 			}
 		}
-	}
+	})
 	// The same float32 arithmetic as XGBoost, so the last cut is the same.
 	last := hi + (float32(math.Abs(float64(hi))) + 1e-5)
 	if math.IsInf(float64(last), 0) {

@@ -11,7 +11,9 @@
 //
 // Training follows XGBoost's tree_method=hist with the depthwise grow policy
 // closely enough that hyperparameters tuned for one carry over to the other:
-// the same quantile cuts on small data, the same split rule (x < threshold
+// the same histogram cuts (chosen with the weighted quantile sketch XGBoost
+// 1.7 uses, see sketch.go, so that without row or column sampling the
+// trees are XGBoost's split for split), the same split rule (x < threshold
 // goes left, missing values follow a learned default direction), the same
 // gain, weight and regularisation formulas, the same checks on
 // min_child_weight and gamma, and the same node numbering. Differences that
