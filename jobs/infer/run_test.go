@@ -23,7 +23,7 @@ var abalone = filepath.Join("..", "..", "data", "abalone")
 // testModel writes a small model of the bundled abalone sample (schema,
 // preprocessor and three trees, as the train job writes them) to a new
 // directory and returns it.
-func testModel(t *testing.T) string {
+func testModel(t testing.TB) string {
 	t.Helper()
 	schema, err := dataset.Load(filepath.Join(abalone, "schema.json"))
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -20,6 +19,15 @@ import (
 // a few megabytes whatever the file size.
 const chunkBytes = 1 << 20
 
+// maxUnfinishedLine is the longest unfinished line a chunk may end with:
+// a line of the reader's limit plus a CRLF line ending. A longer one fails
+// the file before a chunk is made, so that a chunk never splits a line and
+// a chunk's buffer has a fixed size.
+const maxUnfinishedLine = dataset.DefaultMaxLineBytes + 2
+
+// chunkReader.fill relies on chunks being no longer than the longest line.
+var _ [maxUnfinishedLine - chunkBytes]struct{}
+
 // batchRows is how many rows are predicted together, so that each tree is
 // walked for a block of rows while it is in cache.
 const batchRows = 256
@@ -30,36 +38,71 @@ type scorer struct {
 	skip      bool
 	threshold float64
 	workers   int
+	// chunks are the chunk buffers, made by the first file and reused by
+	// the next ones; a file that fails leaves them to its goroutines.
+	chunks []*chunk
 }
 
+// chunk is one buffer of the fixed set a file is scored through: the
+// reader fills data with whole lines, a worker appends the predictions
+// and rejected rows to out and rejected, and the writer writes them and
+// hands the buffer back to the reader. Reusing the buffers keeps the
+// steady state free of allocation, so the heap, and with it the peak RSS,
+// stays at the size of this working set whatever the input size, instead
+// of growing with the garbage collector's pacing over a longer run.
 type chunk struct {
 	seq       int
-	data      []byte
 	firstLine int
-}
+	// buf holds data followed by the unfinished line after it, which the
+	// reader moves to the next chunk.
+	buf  []byte
+	data []byte
+	err  error // reading failed here; reported in input order
 
-type result struct {
-	seq      int
 	out      []byte
 	rejected []byte
 	rows     int
 	bad      int
-	err      error
+}
+
+// worker holds what one scoring goroutine reuses from chunk to chunk.
+type worker struct {
+	rd    *dataset.Reader // reads chunks after the first, made on first use
+	batch []float32       // batchRows rows of features
+	pred  []float64
+	ids   []byte // the batch's id fields, back to back
+	idEnd []int  // where each row's id ends in ids
 }
 
 // scoreFile scores the CSV in r, named name in messages, writing the
 // predictions to out and, when skipping bad rows, the rejected rows to rej.
 // Chunks of lines are scored in parallel and written back in input order;
-// at most a fixed number of chunks is in memory at once.
+// a fixed set of chunk buffers, reused, bounds the memory in use.
 func (s *scorer) scoreFile(ctx context.Context, r io.Reader, name string, out, rej io.Writer) (rows, bad int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	br := bufio.NewReaderSize(r, 64<<10)
-	data, lines, err := readChunk(br, nil, name, 1)
-	if err != nil {
-		return 0, 0, err
+	inFlight := 2*s.workers + 2
+	if len(s.chunks) != inFlight {
+		s.chunks = make([]*chunk, inFlight)
+		for i := range s.chunks {
+			s.chunks[i] = &chunk{}
+		}
 	}
-	first, err := dataset.NewReader(bytes.NewReader(data), name, s.bundle.Schema, dataset.Options{TargetOptional: true})
+	free := make(chan *chunk, inFlight) // buffers the reader may fill
+	for _, c := range s.chunks {
+		free <- c
+	}
+	defer func() {
+		if err != nil {
+			s.chunks = nil // goroutines of this file may still use them
+		}
+	}()
+	cr := chunkReader{r: r, name: name, line: 1}
+	c := <-free
+	if cr.fill(c); c.err != nil {
+		return 0, 0, c.err
+	}
+	first, err := dataset.NewReader(bytes.NewReader(c.data), name, s.bundle.Schema, dataset.Options{TargetOptional: true})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -72,32 +115,25 @@ func (s *scorer) scoreFile(ctx context.Context, r io.Reader, name string, out, r
 		}
 	}
 
-	inFlight := 2*s.workers + 2
-	tokens := make(chan struct{}, inFlight) // bounds the chunks in memory
-	jobs := make(chan chunk, s.workers)
-	results := make(chan result, inFlight)
+	jobs := make(chan *chunk, s.workers)
+	results := make(chan *chunk, inFlight)
 	go func() {
 		defer close(jobs)
-		line := 1
-		seq := 0
-		for len(data) > 0 {
+		for len(c.data) > 0 {
 			select {
-			case tokens <- struct{}{}:
+			case jobs <- c:
 			case <-ctx.Done():
 				return
 			}
 			select {
-			case jobs <- chunk{seq: seq, data: data, firstLine: line}:
+			case c = <-free:
 			case <-ctx.Done():
 				return
 			}
-			seq++
-			line += lines
-			var err error
-			if data, lines, err = readChunk(br, nil, name, line); err != nil {
+			if cr.fill(c); c.err != nil {
 				// Reported after the chunks before it, as a result in order.
 				select {
-				case results <- result{seq: seq, err: err}:
+				case results <- c:
 				case <-ctx.Done():
 				}
 				return
@@ -107,15 +143,20 @@ func (s *scorer) scoreFile(ctx context.Context, r io.Reader, name string, out, r
 	var wg sync.WaitGroup
 	for range s.workers {
 		wg.Go(func() {
+			w := &worker{}
 			for c := range jobs {
 				rd := first
 				if c.seq > 0 {
-					rd = first.Continue(bytes.NewReader(c.data), c.firstLine)
+					if w.rd == nil {
+						w.rd = first.ContinueBytes(c.data, c.firstLine)
+					} else {
+						w.rd.ResetBytes(c.data, c.firstLine)
+					}
+					rd = w.rd
 				}
-				res := s.scoreChunk(rd, name)
-				res.seq = c.seq
+				s.scoreChunk(w, rd, name, c)
 				select {
-				case results <- res:
+				case results <- c:
 				case <-ctx.Done():
 					return
 				}
@@ -124,29 +165,31 @@ func (s *scorer) scoreFile(ctx context.Context, r io.Reader, name string, out, r
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	pending := map[int]result{}
+	// Every chunk in flight has a sequence number in [next, next+inFlight),
+	// so a ring of inFlight slots holds the ones that arrive early.
+	pending := make([]*chunk, inFlight)
 	next := 0
-	for res := range results {
-		pending[res.seq] = res
+	for c := range results {
+		pending[c.seq%inFlight] = c
 		for {
-			res, ok := pending[next]
-			if !ok {
+			c := pending[next%inFlight]
+			if c == nil || c.seq != next {
 				break
 			}
-			delete(pending, next)
+			pending[next%inFlight] = nil
 			next++
-			if res.err != nil {
-				return rows, bad, res.err
+			if c.err != nil {
+				return rows, bad, c.err
 			}
-			if _, err := out.Write(res.out); err != nil {
+			if _, err := out.Write(c.out); err != nil {
 				return rows, bad, err
 			}
-			if _, err := rej.Write(res.rejected); err != nil {
+			if _, err := rej.Write(c.rejected); err != nil {
 				return rows, bad, err
 			}
-			rows += res.rows
-			bad += res.bad
-			<-tokens
+			rows += c.rows
+			bad += c.bad
+			free <- c // never blocks: there are inFlight buffers
 		}
 	}
 	return rows, bad, ctx.Err()
@@ -164,16 +207,18 @@ func (s *scorer) header() string {
 	return h + "\n"
 }
 
-// scoreChunk scores every row rd reads.
-func (s *scorer) scoreChunk(rd *dataset.Reader, name string) result {
-	var res result
+// scoreChunk scores every row rd reads into c, using w's buffers.
+func (s *scorer) scoreChunk(w *worker, rd *dataset.Reader, name string, c *chunk) {
+	c.out, c.rejected, c.rows, c.bad, c.err = c.out[:0], c.rejected[:0], 0, 0, nil
 	prep, model := s.bundle.Preprocessor, s.bundle.Model
 	cols := prep.NumFeatures()
 	id := s.bundle.Schema.IDIndex()
-	batch := make([]float32, batchRows*cols)
-	pred := make([]float64, batchRows)
-	var ids []byte  // the batch's id fields, back to back
-	var idEnd []int // where each row's id ends in ids
+	if w.batch == nil {
+		w.batch = make([]float32, batchRows*cols)
+		w.pred = make([]float64, batchRows)
+	}
+	batch, pred := w.batch, w.pred
+	ids, idEnd := w.ids[:0], w.idEnd[:0]
 	n := 0
 	flush := func() {
 		if n == 0 {
@@ -183,15 +228,16 @@ func (s *scorer) scoreChunk(rd *dataset.Reader, name string) result {
 		start := 0
 		for i := range n {
 			if id >= 0 {
-				res.out = append(res.out, csvField(ids[start:idEnd[i]])...)
-				res.out = append(res.out, ',')
+				c.out = appendCSVField(c.out, ids[start:idEnd[i]])
+				c.out = append(c.out, ',')
 				start = idEnd[i]
 			}
-			res.out = s.appendPrediction(res.out, pred[i])
+			c.out = s.appendPrediction(c.out, pred[i])
 		}
-		res.rows += n
+		c.rows += n
 		n, ids, idEnd = 0, ids[:0], idEnd[:0]
 	}
+	defer func() { w.ids, w.idEnd = ids, idEnd }()
 	for {
 		rec, err := rd.Read()
 		if errors.Is(err, io.EOF) {
@@ -202,19 +248,20 @@ func (s *scorer) scoreChunk(rd *dataset.Reader, name string) result {
 				err = &dataset.RowError{File: name, Line: rec.Line, Reason: terr.Error()}
 			}
 		}
-		var rowErr *dataset.RowError
-		switch {
-		case err == nil:
-		case errors.As(err, &rowErr) && s.skip:
-			res.bad++
-			res.rejected = strconv.AppendInt(res.rejected, int64(rowErr.Line), 10)
-			res.rejected = append(res.rejected, ',')
-			res.rejected = append(res.rejected, csvField([]byte(rowErr.Error()))...)
-			res.rejected = append(res.rejected, '\n')
+		if err != nil {
+			// Declared here, as errors.As moves it to the heap: outside
+			// this branch it would cost an allocation per row.
+			var rowErr *dataset.RowError
+			if !s.skip || !errors.As(err, &rowErr) {
+				c.err = err
+				return
+			}
+			c.bad++
+			c.rejected = strconv.AppendInt(c.rejected, int64(rowErr.Line), 10)
+			c.rejected = append(c.rejected, ',')
+			c.rejected = appendCSVField(c.rejected, []byte(rowErr.Error()))
+			c.rejected = append(c.rejected, '\n')
 			continue
-		default:
-			res.err = err
-			return res
 		}
 		if id >= 0 {
 			ids = append(ids, rec.Raw[id]...)
@@ -225,7 +272,6 @@ func (s *scorer) scoreChunk(rd *dataset.Reader, name string) result {
 		}
 	}
 	flush()
-	return res
 }
 
 // appendPrediction appends one prediction line without the id.
@@ -243,39 +289,101 @@ func (s *scorer) appendPrediction(b []byte, p float64) []byte {
 
 // csvField returns f as one CSV field, quoted when it has to be.
 func csvField(f []byte) string {
-	if bytes.ContainsAny(f, ",\"\r\n") {
-		return `"` + string(bytes.ReplaceAll(f, []byte(`"`), []byte(`""`))) + `"`
-	}
-	return string(f)
+	return string(appendCSVField(nil, f))
 }
 
-// readChunk reads about chunkBytes of whole lines from br into buf and
-// returns them with their line count; at the end of the input it returns no
-// bytes. A line that would hold more than a row may (the reader's line
-// limit) fails here, so that a chunk never splits a line and memory stays
-// bounded.
-func readChunk(br *bufio.Reader, buf []byte, name string, firstLine int) ([]byte, int, error) {
-	buf = buf[:0]
-	for len(buf) < chunkBytes || buf[len(buf)-1] != '\n' {
-		b, err := br.ReadSlice('\n')
-		buf = append(buf, b...)
-		switch {
-		case err == nil:
-		case errors.Is(err, io.EOF):
-			return buf, bytes.Count(buf, []byte{'\n'}), nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			if lineLen(buf) > dataset.DefaultMaxLineBytes+2 {
-				line := firstLine + bytes.Count(buf, []byte{'\n'})
-				return nil, 0, &dataset.RowError{File: name, Line: line, Reason: fmt.Sprintf("line longer than %d bytes", dataset.DefaultMaxLineBytes)}
+// appendCSVField appends f to b as one CSV field, quoted when it has to
+// be.
+func appendCSVField(b, f []byte) []byte {
+	if !bytes.ContainsAny(f, ",\"\r\n") {
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	for {
+		i := bytes.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, f[:i+1]...)
+		b = append(b, '"')
+		f = f[i+1:]
+	}
+	b = append(b, f...)
+	return append(b, '"')
+}
+
+// chunkReader cuts a file into chunks of whole lines.
+type chunkReader struct {
+	r    io.Reader
+	name string
+	seq  int    // sequence number of the next chunk
+	line int    // physical line number of the next chunk's first line
+	rest []byte // the unfinished line after the last chunk
+	eof  bool
+}
+
+// fill fills c with the next chunk: about chunkBytes of whole lines, all
+// of the input's end, or nothing once the input is exhausted; on failure
+// it sets c.err instead. The unfinished line at the end of the chunk is
+// moved to the start of the next one. A line longer than
+// maxUnfinishedLine (the reader's limit and a CRLF) fails here, wherever
+// reads happen to end, so that the buffer never holds more than a chunk
+// and one such line; a line up to that long goes to the reader, which
+// rejects one longer than its limit as a row.
+func (cr *chunkReader) fill(c *chunk) {
+	c.seq, c.firstLine, c.err = cr.seq, cr.line, nil
+	cr.seq++
+	if c.buf == nil {
+		c.buf = make([]byte, 0, chunkBytes+maxUnfinishedLine+1)
+	}
+	// rest points into the buffer filled last, past its data, which is all
+	// that workers and the writer read. If c is that buffer, it has been
+	// written already, and the overlapping copy is a memmove.
+	buf := append(c.buf[:0], cr.rest...)
+	cr.rest = nil
+	end := 0 // buf[:end] is whole lines
+	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+		end = i + 1
+	}
+	// Read until the chunk is full and ends a line. Reads stop at
+	// chunkBytes, or just past the longest allowed line once no line ends,
+	// so that only a line that long makes the buffer grow past a chunk.
+	for !cr.eof && (len(buf) < chunkBytes || end == 0) {
+		limit := chunkBytes
+		if len(buf) >= chunkBytes {
+			// One line, buf, is longer than a chunk: read on to its end,
+			// or until it is too long.
+			if len(buf) > maxUnfinishedLine {
+				c.err = &dataset.RowError{File: cr.name, Line: cr.line, Reason: fmt.Sprintf("line longer than %d bytes", dataset.DefaultMaxLineBytes)}
+				return
 			}
-		default:
-			return nil, 0, fmt.Errorf("reading %s: %w", name, err)
+			limit = cap(buf)
+		}
+		n, err := cr.r.Read(buf[len(buf):limit])
+		if i := bytes.LastIndexByte(buf[len(buf):len(buf)+n], '\n'); i >= 0 {
+			end = len(buf) + i + 1
+		}
+		buf = buf[:len(buf)+n]
+		switch {
+		case errors.Is(err, io.EOF):
+			cr.eof = true
+		case err != nil:
+			c.err = fmt.Errorf("reading %s: %w", cr.name, err)
+			return
 		}
 	}
-	return buf, bytes.Count(buf, []byte{'\n'}), nil
-}
-
-// lineLen returns the length of the last, unfinished line in buf.
-func lineLen(buf []byte) int {
-	return len(buf) - 1 - bytes.LastIndexByte(buf, '\n')
+	if cr.eof {
+		end = len(buf)
+	}
+	// Only the chunk's first line can be longer than maxUnfinishedLine:
+	// the lines after it start before chunkBytes (no longer than
+	// maxUnfinishedLine) and end before it, or start after the read past
+	// chunkBytes that ended the first line, which reads at most
+	// maxUnfinishedLine+1 bytes; the same bounds the line left over.
+	if first := bytes.IndexByte(buf, '\n'); first > maxUnfinishedLine || first < 0 && len(buf) > maxUnfinishedLine {
+		c.err = &dataset.RowError{File: cr.name, Line: cr.line, Reason: fmt.Sprintf("line longer than %d bytes", dataset.DefaultMaxLineBytes)}
+		return
+	}
+	c.buf, c.data, cr.rest = buf, buf[:end], buf[end:]
+	cr.line += bytes.Count(c.data, []byte{'\n'})
 }

@@ -105,7 +105,8 @@ func quoteValue(v string) string {
 // safe for concurrent use.
 type Reader struct {
 	name      string
-	br        *bufio.Reader
+	br        *bufio.Reader // nil when reading from src
+	src       []byte        // the rest of an in-memory chunk (ContinueBytes)
 	sep       []byte
 	comment   []byte
 	missing   [][]byte
@@ -311,10 +312,40 @@ func (r *Reader) layoutWithoutHeader(targetOptional bool) error {
 // line-aligned chunk of one file while r reads the first. The readers share
 // no mutable state.
 func (r *Reader) Continue(src io.Reader, firstLine int) *Reader {
+	c := r.continued(firstLine)
+	c.br = bufio.NewReaderSize(src, bufferSize)
+	return c
+}
+
+// ContinueBytes is Continue for a chunk that is already in memory: the
+// reader takes its lines straight from data instead of copying them
+// through a buffer of its own, and Raw fields point into data. data must
+// not change while the reader is in use.
+func (r *Reader) ContinueBytes(data []byte, firstLine int) *Reader {
+	c := r.continued(firstLine)
+	c.src = data
+	return c
+}
+
+// ResetBytes makes a reader returned by ContinueBytes read another chunk
+// of the same file, starting at physical line firstLine, as a new one
+// from ContinueBytes would, so that a goroutine scoring many chunks reuses
+// one reader instead of allocating one per chunk.
+func (r *Reader) ResetBytes(data []byte, firstLine int) {
+	if r.br != nil {
+		panic("dataset: ResetBytes on a reader not made by ContinueBytes")
+	}
+	r.src = data
+	r.line = firstLine - 1
+	r.eof, r.err = false, nil
+}
+
+// continued returns a reader with r's layout and no input yet.
+func (r *Reader) continued(firstLine int) *Reader {
 	n := len(r.names)
 	c := &Reader{
-		name: r.name, br: bufio.NewReaderSize(src, bufferSize),
-		sep: r.sep, comment: r.comment, missing: r.missing, positive: r.positive, trim: r.trim,
+		name: r.name,
+		sep:  r.sep, comment: r.comment, missing: r.missing, positive: r.positive, trim: r.trim,
 		maxLine: r.maxLine, numeric: r.numeric, names: r.names, target: r.target,
 		binary: r.binary, hasTarget: r.hasTarget, fieldCol: r.fieldCol,
 		line:   firstLine - 1,
@@ -464,7 +495,8 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// rawLine returns the next physical line with its line ending. A line that
+// rawLine returns the next physical line with its line ending. From an
+// in-memory chunk the line is a subslice of it. Otherwise, a line that
 // does not fit in the bufio buffer is gathered in r.long; once that holds
 // more than maxLine bytes plus a line ending, the rest of the line is read
 // and dropped, so that what is returned is still too long but memory stays
@@ -475,6 +507,20 @@ func (r *Reader) rawLine() ([]byte, error) {
 	}
 	if r.eof {
 		return nil, io.EOF
+	}
+	if r.br == nil {
+		// In memory: a line is a subslice of the chunk, however long.
+		i := bytes.IndexByte(r.src, '\n')
+		if i < 0 {
+			r.eof = true
+			if len(r.src) == 0 {
+				return nil, io.EOF
+			}
+			i = len(r.src) - 1
+		}
+		b := r.src[:i+1]
+		r.src = r.src[i+1:]
+		return b, nil
 	}
 	b, err := r.br.ReadSlice('\n')
 	switch err {

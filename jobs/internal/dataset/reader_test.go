@@ -740,3 +740,55 @@ func TestContinueReadsLaterChunks(t *testing.T) {
 	assert.ErrorIs(t, err, io.EOF, "the first reader is not disturbed")
 	assert.Nil(t, rec)
 }
+
+// TestContinueBytesReadsLikeContinue checks that a reader of an in-memory
+// chunk returns what a reader of the same chunk through io.Reader does,
+// record for record and error for error, also after ResetBytes, and that
+// it does not allocate.
+func TestContinueBytesReadsLikeContinue(t *testing.T) {
+	s := smallSchema(true)
+	s.CommentPrefix = "#"
+	first, err := NewReader(strings.NewReader("name,x,y\n"), "in.csv", s, Options{MaxLineBytes: 40})
+	require.NoError(t, err)
+	chunks := []string{
+		"M,1,2\r\n\n# comment\nF,oops,3\nI,,4\n" + "L," + strings.Repeat("9", 50) + ",5\nM,2,6",
+		"F,3,7\n",
+		"",
+		"I,4,8\n\n",
+	}
+	readAllFrom := func(r *Reader) []string {
+		var got []string
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				return got
+			}
+			if err != nil {
+				got = append(got, err.Error())
+				continue
+			}
+			got = append(got, fmt.Sprint(copyRecord(rec)))
+		}
+	}
+	var reused *Reader
+	for i, chunk := range chunks {
+		want := readAllFrom(first.Continue(strings.NewReader(chunk), 10*i+2))
+		got := readAllFrom(first.ContinueBytes([]byte(chunk), 10*i+2))
+		assert.Equalf(t, want, got, "chunk %d", i)
+		if reused == nil {
+			reused = first.ContinueBytes(nil, 1)
+		}
+		reused.ResetBytes([]byte(chunk), 10*i+2)
+		assert.Equalf(t, want, readAllFrom(reused), "chunk %d after ResetBytes", i)
+	}
+	assert.Panics(t, func() { first.Continue(strings.NewReader(""), 1).ResetBytes(nil, 1) })
+
+	data := []byte(repeatLines("M,0.455,15\n", 1010))
+	r := first.ContinueBytes(data, 2)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := r.Read(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "allocations per Read")
+}

@@ -155,6 +155,7 @@ type Model struct {
 
 	nodes   []flatNode     // every tree, compiled
 	compact []compiledTree // where each tree is in nodes
+	perfect *perfectForest // every tree padded to one depth, or nil
 	threads int
 }
 
@@ -180,6 +181,7 @@ func (m *Model) compile() {
 		m.nodes, ct = appendCompiled(m.nodes, &m.trees[i])
 		m.compact = append(m.compact, ct)
 	}
+	m.perfect = buildPerfect(m)
 }
 
 // Objective returns the model's learning task.
@@ -288,22 +290,35 @@ func (m *Model) predictBatch(rows Matrix, out []float64, transform bool) {
 		panic(fmt.Sprintf("gbt: len(out) = %d, want rows.Rows = %d", len(out), rows.Rows))
 	}
 	blocks := (rows.Rows + predictBlockRows - 1) / predictBlockRows
-	parallelFor(resolveThreads(m.threads), blocks, func(b int) {
-		lo := b * predictBlockRows
-		hi := min(lo+predictBlockRows, rows.Rows)
-		var acc [predictBlockRows]float32
-		for i := range hi - lo {
-			acc[i] = m.baseMargin
-		}
+	if threads := resolveThreads(m.threads); threads > 1 && blocks > 1 {
+		parallelFor(threads, blocks, func(b int) { m.predictBlock(rows, out, b, transform) })
+		return
+	}
+	// One goroutine: no closure, so that a caller predicting block by
+	// block, as the infer job does, allocates nothing.
+	for b := range blocks {
+		m.predictBlock(rows, out, b, transform)
+	}
+}
+
+// predictBlock writes the predictions of block b of rows to out.
+func (m *Model) predictBlock(rows Matrix, out []float64, b int, transform bool) {
+	lo := b * predictBlockRows
+	hi := min(lo+predictBlockRows, rows.Rows)
+	var acc [predictBlockRows]float32
+	for i := range hi - lo {
+		acc[i] = m.baseMargin
+	}
+	if m.perfect == nil || !m.perfect.predictBlock(rows, lo, hi, acc[:hi-lo]) {
 		m.addTrees(rows, lo, hi, acc[:hi-lo])
-		for i := lo; i < hi; i++ {
-			if transform {
-				out[i] = m.transform(float64(acc[i-lo]))
-			} else {
-				out[i] = float64(acc[i-lo])
-			}
+	}
+	for i := lo; i < hi; i++ {
+		if transform {
+			out[i] = m.transform(float64(acc[i-lo]))
+		} else {
+			out[i] = float64(acc[i-lo])
 		}
-	})
+	}
 }
 
 // addTrees adds the leaf value of every tree, in tree order, to acc[i-lo]
