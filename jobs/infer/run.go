@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +24,9 @@ positive label (prediction is 1 when it is at least -threshold). Rows keep
 their input order. A bad row fails the job with its file and line, unless
 -on-bad-row=skip, which writes it with the reason to NAME.rejected.csv.
 An input with no data rows at all (only headers) fails the job: there is
-nothing to score, which is nearly always a wrong input.`
+nothing to score, which is nearly always a wrong input. One instance of a
+multi-instance job whose shard holds no file (fewer files than instances)
+ends without output instead.`
 
 // Suffixes of the output files.
 const (
@@ -63,6 +66,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	bundle.Model.SetThreads(1) // the workers already use every core
 	files, err := features.InputFiles(*input)
+	if errors.Is(err, features.ErrNoDataFiles) {
+		// ShardedByS3Key gives an instance no file at all when the input
+		// has fewer files than the job has instances; that instance has
+		// nothing to do, while the others score every file. (SageMaker
+		// fails the job before it starts when the prefix is empty.)
+		rc, rcErr := sagemaker.ReadResourceConfig(p.ProcessingResourceConfig())
+		if rcErr == nil && rc.HostCount() > 1 {
+			fmt.Fprintf(stdout, "infer: %s: no input files in this instance's shard (%s of %d instances); nothing to score\n", *input, rc.CurrentHost, rc.HostCount())
+			return nil
+		}
+	}
 	if err != nil {
 		return err
 	}

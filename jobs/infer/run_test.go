@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
 )
 
 var abalone = filepath.Join("..", "..", "data", "abalone")
@@ -125,4 +127,43 @@ func TestInferScoresEveryRow(t *testing.T) {
 	predictions, err := os.ReadFile(filepath.Join(out, "abalone.csv.out"))
 	require.NoError(t, err)
 	assert.Equal(t, strings.Count(string(raw), "\n"), strings.Count(string(predictions), "\n"), "a header and a prediction per data row")
+}
+
+// TestInferEmptyShard: with ShardedByS3Key, an instance of a multi-instance
+// job may get no file at all; it has nothing to do. A single instance
+// without files is still an error.
+func TestInferEmptyShard(t *testing.T) {
+	model := testModel(t)
+	for _, tt := range []struct {
+		hosts   []string
+		wantErr bool
+	}{
+		{[]string{"algo-1", "algo-2", "algo-3"}, false},
+		{[]string{"algo-1"}, true},
+	} {
+		root := t.TempDir()
+		rc, err := json.Marshal(map[string]any{"current_host": tt.hosts[len(tt.hosts)-1], "hosts": tt.hosts})
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(root, "config"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, "config", "resourceconfig.json"), rc, 0o644))
+		input := filepath.Join(root, "processing", "input")
+		require.NoError(t, os.MkdirAll(input, 0o755))
+		out := filepath.Join(root, "processing", "output")
+		var stdout, stderr bytes.Buffer
+		getenv := func(k string) string {
+			if k == sagemaker.RootEnv {
+				return root
+			}
+			return ""
+		}
+		err = run(context.Background(), []string{"-model", model, "-input", input, "-output", out, "-failure-file", ""}, getenv, nil, &stdout, &stderr)
+		if tt.wantErr {
+			assert.ErrorIs(t, err, features.ErrNoDataFiles, "%d hosts", len(tt.hosts))
+			continue
+		}
+		require.NoError(t, err, "%d hosts", len(tt.hosts))
+		assert.Contains(t, stdout.String(), "no input files in this instance's shard")
+		entries, _ := os.ReadDir(out)
+		assert.Empty(t, entries, "outputs of an empty shard")
+	}
 }

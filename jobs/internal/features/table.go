@@ -120,6 +120,10 @@ func (t *Table) ReadFile(path string) error {
 	}
 }
 
+// ErrNoDataFiles is the error InputFiles wraps when a directory holds no
+// data file.
+var ErrNoDataFiles = errors.New("no data files in the directory")
+
 // InputFiles returns path itself when it is a file, or the regular files
 // directly inside it in name order, skipping hidden ones. It fails when there
 // is no file, so that a job never runs on nothing.
@@ -142,7 +146,7 @@ func InputFiles(path string) ([]string, error) {
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("input %s: no data files in the directory", path)
+		return nil, fmt.Errorf("input %s: %w", path, ErrNoDataFiles)
 	}
 	return files, nil
 }
