@@ -69,7 +69,11 @@ type Config struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage is printed
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -79,7 +83,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	rows := fs.String("rows", "1000000,10000000", "comma-separated data set sizes in rows")
 	reps := fs.Int("reps", 3, "repetitions of each measured step")
-	out := fs.String("out", "bench/results", "directory for results.md and results.svg")
+	out := fs.String("out", "bench/results", "directory for results.md and results.svg (with -quick: bench/.cache/quick unless set)")
 	cache := fs.String("cache", "bench/.cache", "directory for generated data, binaries and job outputs")
 	quick := fs.Bool("quick", false, "smoke test: 100000 rows, 1 repetition")
 	data := fs.String("data", "data/abalone/abalone.csv", "seed CSV file the data sets are resampled from")
@@ -94,6 +98,12 @@ func run(args []string) error {
 		Python: *python, OMPWaitPolicy: *omp, Threads: runtime.NumCPU(), Progress: os.Stderr}
 	if *quick {
 		cfg.Rows, cfg.Reps = []int{100000}, 1
+		// A smoke test must not replace the published results.
+		outSet := false
+		fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
+		if !outSet {
+			cfg.Out = filepath.Join(cfg.Cache, "quick")
+		}
 	} else {
 		for _, f := range strings.Split(*rows, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
