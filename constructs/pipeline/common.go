@@ -135,11 +135,17 @@ func validateName(field, name string) error {
 // taskTimeout bounds the short SDK and notification tasks.
 var taskTimeout = func() sfn.Timeout { return sfn.Timeout_Duration(awscdk.Duration_Minutes(jsii.Number(5))) }
 
-// apiRetry is the retry every SDK task gets: throttling and transient
-// service errors, with exponential backoff and full jitter.
+// sageMakerAPIErrors are the retried errors of the SageMaker SDK tasks:
+// throttling, and SageMaker's errors without a modelled exception.
+var sageMakerAPIErrors = []string{"SageMaker.ThrottlingException", "SageMaker.AmazonSageMakerException"}
+
+// apiRetry is the retry every SDK task gets: a timeout and the given
+// throttling and transient service errors, with exponential backoff and
+// full jitter. AWS SDK integrations name errors <Service>.<Error>Exception
+// (S3.SlowDownException), so an unprefixed name would never match.
 func apiRetry(errors ...string) *sfn.RetryProps {
 	return &sfn.RetryProps{
-		Errors:         jsii.Strings(append([]string{"ThrottlingException", "States.Timeout"}, errors...)...),
+		Errors:         jsii.Strings(append([]string{"States.Timeout"}, errors...)...),
 		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
 		BackoffRate:    jsii.Number(2),
 		MaxAttempts:    jsii.Number(4),

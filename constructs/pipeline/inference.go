@@ -109,7 +109,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		ResultPath:   jsii.String("$.models"),
 		TaskTimeout:  taskTimeout(),
 	})
-	findModel.AddRetry(apiRetry("SageMaker.AmazonSageMakerException"))
+	findModel.AddRetry(apiRetry(sageMakerAPIErrors...))
 	describeModel := awsstepfunctionstasks.NewCallAwsService(this, jsii.String("DescribeModel"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Comment:   jsii.String("Reads where the model version's artifacts are."),
 		Service:   jsii.String("sagemaker"),
@@ -126,7 +126,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		ResultPath:  jsii.String("$.model"),
 		TaskTimeout: taskTimeout(),
 	})
-	describeModel.AddRetry(apiRetry("SageMaker.AmazonSageMakerException"))
+	describeModel.AddRetry(apiRetry(sageMakerAPIErrors...))
 
 	infer := sagemakerjob.NewProcessingJob(this, "Infer", props.Security.processing(&sagemakerjob.ProcessingJobProps{
 		JobNamePrefix:    props.Name + "-infer",

@@ -272,7 +272,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 		TaskTimeout:    taskTimeout(),
 	})
 	register.Node().AddDependency(group)
-	register.AddRetry(apiRetry("SageMaker.AmazonSageMakerException"))
+	register.AddRetry(apiRetry(sageMakerAPIErrors...))
 
 	metricPath := "$.evaluation.metrics." + props.GateMetric + ".value"
 	pass := sfn.Condition_NumberLessThanEqualsJsonPath(jsii.String(metricPath), jsii.String("$.config.threshold"))

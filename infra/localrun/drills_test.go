@@ -363,7 +363,13 @@ func TestDrillThrottlingIsRetried(t *testing.T) {
 			attempts = append(attempts, attempt{call.StateName, call.RetryCount})
 			mu.Unlock()
 			if call.RetryCount == 0 {
-				return &local.TaskError{Name: "ThrottlingException", Cause: "Rate exceeded"}
+				// The names each integration reports throttling under: the
+				// .sync job integration's, and the SDK integration's.
+				name := "ThrottlingException"
+				if call.StateName == "FindModel" {
+					name = "SageMaker.ThrottlingException"
+				}
+				return &local.TaskError{Name: name, Cause: "Rate exceeded"}
 			}
 			return nil
 		},
@@ -376,7 +382,7 @@ func TestDrillThrottlingIsRetried(t *testing.T) {
 	assert.Equal(t, []attempt{{"Train", 0}, {"Train", 1}, {"FindModel", 0}, {"FindModel", 1}}, attempts,
 		"each throttled state ran again, as its first retry")
 	assert.Regexp(t, `\.\. Train +retry 1 after [^:]+: ThrottlingException: Rate exceeded`, d.out)
-	assert.Regexp(t, `\.\. FindModel +retry 1 after [^:]+: ThrottlingException: Rate exceeded`, d.out)
+	assert.Regexp(t, `\.\. FindModel +retry 1 after [^:]+: SageMaker\.ThrottlingException: Rate exceeded`, d.out)
 
 	assert.Equal(t, []string{subjectRegistered, subjectPredictions}, subjects(d), "no failure notification")
 	assert.Len(t, registeredModels(t, filepath.Join(d.runDir, "registry.json")), 1)

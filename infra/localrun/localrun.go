@@ -80,7 +80,7 @@ type Options struct {
 	// Inject, when set, is called before every attempt of a Task state with
 	// the call its stand-in would get. A non-nil error fails that attempt
 	// instead of running it: a *local.TaskError with its ASL error name
-	// (such as ThrottlingException, which the definitions retry), any other
+	// (such as SageMaker.ThrottlingException, which the definitions retry), any other
 	// error as States.TaskFailed.
 	Inject func(call local.Call) error
 	// BeforeTraining and BeforeInference, when set, run just before the
