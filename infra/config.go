@@ -156,6 +156,10 @@ type ExistingVpc struct {
 	// SubnetIDs are private subnets without a route to the internet, where
 	// the jobs run.
 	SubnetIDs []string
+	// RouteTableIDs are the route tables of SubnetIDs, one per subnet, to
+	// which the S3 gateway endpoint adds its route. Needed only with
+	// CreateEndpoints.
+	RouteTableIDs []string
 	// CreateEndpoints defines the VPC endpoints the jobs need; turn it off
 	// when the VPC already has them with private DNS.
 	CreateEndpoints bool
@@ -236,6 +240,7 @@ var (
 	roleArnRE      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
 	vpcIDRE        = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
 	subnetIDRE     = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	routeTableIDRE = regexp.MustCompile(`^rtb-[0-9a-f]{8}([0-9a-f]{9})?$`)
 	cidrRE         = regexp.MustCompile(`^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$`)
 	zoneRE         = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9][a-z]$`)
 )
@@ -267,6 +272,7 @@ type rawVpc struct {
 	CidrBlock         string   `json:"cidrBlock"`
 	AvailabilityZones []string `json:"availabilityZones"`
 	SubnetIDs         []string `json:"subnetIds"`
+	RouteTableIDs     []string `json:"routeTableIds"`
 	CreateEndpoints   *bool    `json:"createEndpoints"`
 }
 
@@ -491,7 +497,7 @@ func (raw rawSecurity) validate(name string, bad func(field, value, valid string
 		return sec
 	}
 	v := &ExistingVpc{ID: raw.Vpc.ID, CidrBlock: raw.Vpc.CidrBlock, AvailabilityZones: raw.Vpc.AvailabilityZones,
-		SubnetIDs: raw.Vpc.SubnetIDs, CreateEndpoints: valueOr(raw.Vpc.CreateEndpoints, true)}
+		SubnetIDs: raw.Vpc.SubnetIDs, RouteTableIDs: raw.Vpc.RouteTableIDs, CreateEndpoints: valueOr(raw.Vpc.CreateEndpoints, true)}
 	if !vpcIDRE.MatchString(v.ID) {
 		bad("security.vpc.id", quoteOrEmpty(v.ID), "a VPC ID such as vpc-0123456789abcdef0, or leave out vpc for a new VPC")
 	}
@@ -508,6 +514,14 @@ func (raw rawSecurity) validate(name string, bad func(field, value, valid string
 	}
 	if len(v.AvailabilityZones) != len(v.SubnetIDs) {
 		bad("security.vpc.availabilityZones", fmt.Sprintf("%q", v.AvailabilityZones), fmt.Sprintf("one zone per subnet ID (%d), such as eu-west-1a", len(v.SubnetIDs)))
+	}
+	if v.CreateEndpoints && len(v.RouteTableIDs) != len(v.SubnetIDs) {
+		bad("security.vpc.routeTableIds", fmt.Sprintf("%q", v.RouteTableIDs), fmt.Sprintf("the route table of each subnet ID (%d), such as rtb-0123456789abcdef0, for the S3 gateway endpoint; or createEndpoints false", len(v.SubnetIDs)))
+	}
+	for _, id := range v.RouteTableIDs {
+		if !routeTableIDRE.MatchString(id) {
+			bad("security.vpc.routeTableIds", strconv.Quote(id), "route table IDs such as rtb-0123456789abcdef0")
+		}
 	}
 	for _, z := range v.AvailabilityZones {
 		if !zoneRE.MatchString(z) {

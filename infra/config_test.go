@@ -44,6 +44,7 @@ func byoVpc() map[string]any {
 		"cidrBlock":         "10.20.0.0/16",
 		"availabilityZones": []any{"eu-west-1a", "eu-west-1b"},
 		"subnetIds":         []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"},
+		"routeTableIds":     []any{"rtb-0123456789abcdef0", "rtb-0123456789abcdef1"},
 	}
 }
 
@@ -124,7 +125,8 @@ func TestSecurityDefaults(t *testing.T) {
 		{"dev", map[string]any{}, Security{}},
 		{"dev", map[string]any{"enabled": true, "adminRole": "Admin", "vpc": byoVpc()}, Security{Enabled: true, AdminRole: "Admin", Vpc: &ExistingVpc{
 			ID: "vpc-0123456789abcdef0", CidrBlock: "10.20.0.0/16", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
-			SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, CreateEndpoints: true,
+			SubnetIDs:     []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"},
+			RouteTableIDs: []string{"rtb-0123456789abcdef0", "rtb-0123456789abcdef1"}, CreateEndpoints: true,
 		}}},
 	} {
 		env := validEnv()
@@ -244,6 +246,8 @@ func TestLoadEnvironmentsErrors(t *testing.T) {
 			`environment "prod": security.vpc.subnetIds = "sn-2" is invalid; valid: subnet IDs such as subnet-0123456789abcdef0`},
 		{"vpc zones", "security.vpc", func() map[string]any { v := byoVpc(); v["availabilityZones"] = []any{"eu-west-1a"}; return v }(),
 			`environment "prod": security.vpc.availabilityZones = ["eu-west-1a"] is invalid; valid: one zone per subnet ID (2), such as eu-west-1a`},
+		{"vpc route tables", "security.vpc", func() map[string]any { v := byoVpc(); delete(v, "routeTableIds"); return v }(),
+			`environment "prod": security.vpc.routeTableIds = [] is invalid; valid: the route table of each subnet ID (2), such as rtb-0123456789abcdef0, for the S3 gateway endpoint; or createEndpoints false`},
 		{"unknown security field", "security.vpcId", "vpc-0123456789abcdef0",
 			`environment "prod": security.vpcId = (unknown field) is invalid; valid: one of the fields documented in README.md`},
 		{"unknown field", "jobs.train.instanceCont", 2,

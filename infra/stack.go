@@ -121,12 +121,16 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 func newJobNetwork(stack awscdk.Stack, sec Security, store storage.Storage, retention awslogs.RetentionDays, removal awscdk.RemovalPolicy) network.JobNetwork {
 	props := &network.JobNetworkProps{EncryptionKey: store.Key(), FlowLogRetention: retention, RemovalPolicy: removal}
 	if v := sec.Vpc; v != nil {
-		props.Vpc = awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+		attrs := &awsec2.VpcAttributes{
 			VpcId:             jsii.String(v.ID),
 			VpcCidrBlock:      jsii.String(v.CidrBlock),
 			AvailabilityZones: jsii.Strings(v.AvailabilityZones...),
 			IsolatedSubnetIds: jsii.Strings(v.SubnetIDs...),
-		})
+		}
+		if len(v.RouteTableIDs) > 0 {
+			attrs.IsolatedSubnetRouteTableIds = jsii.Strings(v.RouteTableIDs...)
+		}
+		props.Vpc = awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), attrs)
 		props.SkipEndpoints = !v.CreateEndpoints
 	}
 	return network.NewJobNetwork(stack, "Network", props)

@@ -67,6 +67,9 @@ func run(m *testing.M) (int, error) {
 		}
 	}
 	buildExtension(app)
+	if err := buildByoVpc(app, context); err != nil {
+		return 0, err
+	}
 	nagCanary = awscdk.NewStack(app, jsii.String("NagCanary"), nil)
 	awscdk.Aspects_Of(nagCanary).Add(cdknag.NewNIST80053R5Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	awss3.NewBucket(nagCanary, jsii.String("PlainBucket"), nil)

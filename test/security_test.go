@@ -16,6 +16,86 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 )
 
+// byoVpcStack is staging's configuration with its own VPC and an admin
+// role ARN, built by buildByoVpc.
+var byoVpcStack awscdk.Stack
+
+// buildByoVpc adds the stack of an environment "byovpc": staging's
+// settings with security.vpc describing an existing VPC.
+func buildByoVpc(app awscdk.App, context map[string]any) error {
+	data, err := json.Marshal(context[infra.EnvironmentsContextKey].(map[string]any)["staging"])
+	if err != nil {
+		return err
+	}
+	var env map[string]any
+	if err := json.Unmarshal(data, &env); err != nil {
+		return err
+	}
+	env["security"] = map[string]any{
+		"enabled":   true,
+		"adminRole": "arn:aws:iam::123456789012:role/data/DataAdmin",
+		"vpc": map[string]any{
+			"id": "vpc-0123456789abcdef0", "cidrBlock": "10.20.0.0/16",
+			"availabilityZones": []any{"eu-west-1a", "eu-west-1b"},
+			"subnetIds":         []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"},
+			"routeTableIds":     []any{"rtb-0123456789abcdef0", "rtb-0123456789abcdef1"},
+		},
+	}
+	envs, err := infra.LoadEnvironments(map[string]any{"byovpc": env}, "")
+	if err != nil {
+		return err
+	}
+	byoVpcStack = infra.NewPipelineStack(app, envs[0])
+	return nil
+}
+
+// TestSecureProfileInExistingVpc: a configured VPC is used, not created;
+// the endpoints are still added, and the admin role ARN is allowed as is.
+func TestSecureProfileInExistingVpc(t *testing.T) {
+	stack := byoVpcStack
+	assert.Empty(t, resources(t, stack, "AWS::EC2::VPC"), "VPCs created")
+	assert.Empty(t, resources(t, stack, "AWS::EC2::FlowLog"), "flow logs (the VPC owner's)")
+	assert.Len(t, resources(t, stack, "AWS::EC2::VPCEndpoint"), 6, "endpoints")
+	for _, ep := range resources(t, stack, "AWS::EC2::VPCEndpoint") {
+		assert.Equal(t, "vpc-0123456789abcdef0", ep["VpcId"], "endpoint VPC")
+		if ep["VpcEndpointType"] == "Gateway" {
+			assert.Equal(t, []any{"rtb-0123456789abcdef0", "rtb-0123456789abcdef1"}, ep["RouteTableIds"], "S3 gateway route tables")
+		}
+	}
+	jobSG := logicalID(t, stack, "AWS::EC2::SecurityGroup", "NetworkSecurityGroup")
+	for name, def := range definitions(t, stack) {
+		var sm struct{ States map[string]map[string]any }
+		require.NoError(t, json.Unmarshal(def, &sm))
+		for state, s := range sm.States {
+			resource, _ := s["Resource"].(string)
+			if !strings.Contains(resource, "ProcessingJob.sync") && !strings.Contains(resource, "TrainingJob.sync") {
+				continue
+			}
+			p := s["Parameters"].(map[string]any)
+			vpc, _ := p["VpcConfig"].(map[string]any)
+			if n, ok := p["NetworkConfig"].(map[string]any); ok {
+				vpc, _ = n["VpcConfig"].(map[string]any)
+			}
+			require.NotNil(t, vpc, "%s %s VpcConfig", name, state)
+			assert.Equal(t, []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, vpc["Subnets"], "%s %s subnets", name, state)
+			assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s %s security groups", name, state)
+		}
+	}
+	for id, p := range resources(t, stack, "AWS::S3::BucketPolicy") {
+		if strings.HasPrefix(id, "StorageAccessLogBucket") {
+			continue
+		}
+		doc := p["PolicyDocument"].(map[string]any)
+		denied, _ := iamtest.Denied(t, doc, iamtest.Request{Action: "s3:GetObject", PrincipalArn: "arn:aws:iam::123456789012:role/data/DataAdmin"})
+		assert.False(t, denied, "%s: the admin role reads", id)
+		denied, _ = iamtest.Denied(t, doc, iamtest.Request{Action: "s3:GetObject", PrincipalArn: "arn:aws:iam::123456789012:role/DataAdmin"})
+		assert.True(t, denied, "%s: a role of the same name on another path is not the admin role", id)
+	}
+	for _, e := range nagFindings(assertions.Annotations_FromStack(stack), "error") {
+		t.Errorf("error %s", e)
+	}
+}
+
 // stackNamed returns the environment's stack.
 func stackNamed(t *testing.T, env string) awscdk.Stack {
 	t.Helper()
