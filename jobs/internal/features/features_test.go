@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -344,4 +346,46 @@ func TestWriteSplitIsTheSameOnAnyCoreCount(t *testing.T) {
 	var empty bytes.Buffer
 	require.NoError(t, WriteSplit(&empty, table, nil, p))
 	assert.Empty(t, empty.String())
+}
+
+func TestMedianOfMatchesSorting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 2, 3, 4, 31, 32, 33, 100, 1001, 4096, 100_000} {
+		for _, distinct := range []int{1, 3, 50, 1 << 30} {
+			values := make([]float64, n)
+			for i := range values {
+				values[i] = float64(rng.IntN(distinct)) - float64(distinct)/2
+			}
+			sorted := slices.Clone(values)
+			slices.Sort(sorted)
+			want := sorted[n/2]
+			if n%2 == 0 {
+				want = (sorted[n/2-1] + sorted[n/2]) / 2
+			}
+			got := medianOf(values)
+			assert.Equal(t, want, got, "medianOf(%d values, %d distinct)", n, distinct)
+			slices.Sort(values)
+			assert.Equal(t, sorted, values, "medianOf(%d values) only reorders them", n)
+		}
+	}
+	// Already sorted and reversed input, the classic bad cases of a
+	// fixed pivot rule.
+	descending := ascending(50_000)
+	slices.Reverse(descending)
+	for _, values := range [][]float64{ascending(50_001), descending} {
+		n := len(values)
+		want := float64(n/2) + 1
+		if n%2 == 0 {
+			want = float64(n)/2 + 0.5
+		}
+		assert.Equal(t, want, medianOf(values), "medianOf(1..%d)", n)
+	}
+}
+
+func ascending(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = float64(i + 1)
+	}
+	return out
 }

@@ -69,14 +69,16 @@ type CategoryCount struct {
 // NewProfile profiles the given rows of t.
 func NewProfile(t *Table, rows []int) Profile {
 	p := Profile{Rows: len(rows)}
-	for _, i := range t.Schema.FeatureIndexes() {
-		col := t.Schema.Columns[i]
+	features := t.Schema.FeatureIndexes()
+	p.Columns = make([]ColumnProfile, len(features))
+	eachColumn(len(features), func(k int) {
+		col := t.Schema.Columns[features[k]]
 		if col.Type == dataset.Categorical {
-			p.Columns = append(p.Columns, categoricalProfile(col.Name, t, i, rows))
-			continue
+			p.Columns[k] = categoricalProfile(col.Name, t, features[k], rows)
+			return
 		}
-		p.Columns = append(p.Columns, numericProfile(col, t.Cols[i].Num, rows))
-	}
+		p.Columns[k] = numericProfile(col, t.Cols[features[k]].Num, rows)
+	})
 	target := t.Schema.Columns[t.Schema.TargetIndex()]
 	target.Type = dataset.Numeric // labels are numbers: values, or 0 and 1
 	p.Target = numericProfile(target, t.Labels, rows)
