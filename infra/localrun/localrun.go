@@ -460,27 +460,19 @@ func adapt(handlers map[string]local.Handler, inject func(local.Call) error, out
 	adapted := make(map[string]asl.Handler, len(handlers))
 	for resource, h := range handlers {
 		adapted[resource] = func(ctx context.Context, call asl.Call) (any, error) {
-			lc := local.Call{Resource: call.Resource, Parameters: call.Parameters, StateName: call.StateName, ExecutionName: call.ExecutionName, RetryCount: call.RetryCount}
-			var res any
-			var err error
 			if inject != nil {
-				err = inject(lc)
+				if err := inject(call); err != nil {
+					return nil, err
+				}
 			}
-			if err == nil {
-				if params, ok := call.Parameters.(map[string]any); ok {
-					for _, key := range []string{"ProcessingJobName", "TrainingJobName"} {
-						if name, ok := params[key].(string); ok {
-							fmt.Fprintf(out, "     job %s\n", name)
-						}
+			if params, ok := call.Parameters.(map[string]any); ok {
+				for _, key := range []string{"ProcessingJobName", "TrainingJobName"} {
+					if name, ok := params[key].(string); ok {
+						fmt.Fprintf(out, "     job %s\n", name)
 					}
 				}
-				res, err = h(ctx, lc)
 			}
-			var te *local.TaskError
-			if errors.As(err, &te) {
-				return nil, &asl.TaskError{Name: te.Name, Cause: te.Cause}
-			}
-			return res, err
+			return h(ctx, call)
 		}
 	}
 	return adapted

@@ -5,10 +5,8 @@
 // remapped below a run directory, SNS notifications are printed, and the
 // SageMaker model registry is a JSON file.
 //
-// [Handlers] returns one [Handler] per Task resource ARN. The [Call],
-// [Handler] and [TaskError] types mirror the ASL executor's handler interface
-// field for field, but are declared here so that this package does not
-// depend on the executor; a thin adapter connects the two.
+// [Handlers] returns one [Handler] per Task resource ARN, ready for the ASL
+// executor: [Call], [Handler] and [TaskError] are its types.
 //
 // Errors follow Step Functions' conventions so that Retry and Catch clauses
 // behave as they would on AWS: a failed job is a [TaskError] named

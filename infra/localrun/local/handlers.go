@@ -2,7 +2,6 @@ package local
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,45 +10,20 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/mlpipeline-go/mlpipeline/infra/localrun/asl"
 )
 
-// Call is one invocation of a Task state's resource. It has the same fields
-// as the ASL executor's call type.
-type Call struct {
-	// Resource is the Task's resource ARN.
-	Resource string
-	// Parameters is the task input after Parameters processing, as decoded
-	// JSON: map[string]any, []any, string, float64 or json.Number, bool, nil.
-	Parameters any
-	// StateName is the name of the Task state.
-	StateName string
-	// ExecutionName is the name of the running execution.
-	ExecutionName string
-	// RetryCount counts the retries of this state so far (0 on the first try).
-	RetryCount int
-}
+// Call is one invocation of a Task state's resource: the executor's call.
+type Call = asl.Call
 
 // Handler performs a Call and returns its result as decoded JSON, or an
 // error; a *TaskError fails the task with an ASL error name.
-type Handler func(ctx context.Context, call Call) (any, error)
+type Handler = asl.Handler
 
 // TaskError fails a task with the ASL error Name and Cause, which Retry and
-// Catch clauses match and which end up in the state's error output. Handlers
-// in this package always return it as a pointer.
-type TaskError struct {
-	// Name is the ASL error name, such as "States.TaskFailed".
-	Name string
-	// Cause is the human-readable (or, for jobs, JSON) description.
-	Cause string
-}
-
-// Error returns "Name: Cause".
-func (e TaskError) Error() string {
-	if e.Cause == "" {
-		return e.Name
-	}
-	return e.Name + ": " + e.Cause
-}
+// Catch clauses match and which end up in the state's error output.
+type TaskError = asl.TaskError
 
 // The resource ARNs Handlers serves, in the "aws" partition. See
 // [NormalizeResource] for other partitions.

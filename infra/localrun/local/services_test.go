@@ -65,7 +65,7 @@ func TestLookupNormalizesPartition(t *testing.T) {
 }
 
 func TestTaskErrorMessage(t *testing.T) {
-	assert.Equal(t, "States.TaskFailed: boom", TaskError{Name: "States.TaskFailed", Cause: "boom"}.Error())
+	assert.Equal(t, "States.TaskFailed: boom", (&TaskError{Name: "States.TaskFailed", Cause: "boom"}).Error())
 	assert.Equal(t, "X", (&TaskError{Name: "X"}).Error())
 }
 
