@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -63,23 +62,11 @@ func TestSecureProfileInExistingVpc(t *testing.T) {
 		}
 	}
 	jobSG := logicalID(t, stack, "AWS::EC2::SecurityGroup", "NetworkSecurityGroup")
-	for name, def := range definitions(t, stack) {
-		var sm struct{ States map[string]map[string]any }
-		require.NoError(t, json.Unmarshal(def, &sm))
-		for state, s := range sm.States {
-			resource, _ := s["Resource"].(string)
-			if !strings.Contains(resource, "ProcessingJob.sync") && !strings.Contains(resource, "TrainingJob.sync") {
-				continue
-			}
-			p := s["Parameters"].(map[string]any)
-			vpc, _ := p["VpcConfig"].(map[string]any)
-			if n, ok := p["NetworkConfig"].(map[string]any); ok {
-				vpc, _ = n["VpcConfig"].(map[string]any)
-			}
-			require.NotNil(t, vpc, "%s %s VpcConfig", name, state)
-			assert.Equal(t, []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, vpc["Subnets"], "%s %s subnets", name, state)
-			assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s %s security groups", name, state)
-		}
+	for where, job := range jobStates(t, stack) {
+		vpc, _ := job.network["VpcConfig"].(map[string]any)
+		require.NotNil(t, vpc, "%s VpcConfig", where)
+		assert.Equal(t, []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, vpc["Subnets"], "%s subnets", where)
+		assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s security groups", where)
 	}
 	for id, p := range resources(t, stack, "AWS::S3::BucketPolicy") {
 		if strings.HasPrefix(id, "StorageAccessLogBucket") {
@@ -94,6 +81,44 @@ func TestSecureProfileInExistingVpc(t *testing.T) {
 	for _, e := range nagFindings(assertions.Annotations_FromStack(stack), "error") {
 		t.Errorf("error %s", e)
 	}
+}
+
+// jobSettings are the parts of one SageMaker job state's parameters that
+// the secure profile sets, wherever each job kind keeps them.
+type jobSettings struct {
+	network map[string]any // VpcConfig and the isolation flags
+	volume  map[string]any // VolumeKmsKeyId
+	output  map[string]any // KmsKeyId
+}
+
+// jobStates returns the SageMaker job states of stack's definitions by
+// "<definition> <state>".
+func jobStates(t *testing.T, stack awscdk.Stack) map[string]jobSettings {
+	t.Helper()
+	out := map[string]jobSettings{}
+	for name, def := range definitions(t, stack) {
+		var sm struct{ States map[string]map[string]any }
+		require.NoError(t, json.Unmarshal(def, &sm))
+		for state, s := range sm.States {
+			resource, _ := s["Resource"].(string)
+			p, _ := s["Parameters"].(map[string]any)
+			switch {
+			case strings.Contains(resource, "ProcessingJob.sync"):
+				out[name+" "+state] = jobSettings{
+					network: p["NetworkConfig"].(map[string]any),
+					volume:  p["ProcessingResources"].(map[string]any)["ClusterConfig"].(map[string]any),
+					output:  p["ProcessingOutputConfig"].(map[string]any),
+				}
+			case strings.Contains(resource, "TrainingJob.sync"):
+				out[name+" "+state] = jobSettings{
+					network: p,
+					volume:  p["ResourceConfig"].(map[string]any),
+					output:  p["OutputDataConfig"].(map[string]any),
+				}
+			}
+		}
+	}
+	return out
 }
 
 // stackNamed returns the environment's stack.
@@ -151,35 +176,17 @@ func TestSecureProfile(t *testing.T) {
 
 			// Every job: in the VPC's job subnets with the job security
 			// group, isolated, volumes and outputs under the key.
-			defs := definitions(t, stack)
-			jobs := 0
-			for name, def := range defs {
-				var sm struct{ States map[string]map[string]any }
-				require.NoError(t, json.Unmarshal(def, &sm))
-				for state, s := range sm.States {
-					resource, _ := s["Resource"].(string)
-					if !strings.Contains(resource, "ProcessingJob.sync") && !strings.Contains(resource, "TrainingJob.sync") {
-						continue
-					}
-					jobs++
-					p := s["Parameters"].(map[string]any)
-					where := fmt.Sprintf("%s %s", name, state)
-					network, volume, output := p, p["ResourceConfig"], p["OutputDataConfig"]
-					if strings.Contains(resource, "Processing") {
-						network = p["NetworkConfig"].(map[string]any)
-						volume = p["ProcessingResources"].(map[string]any)["ClusterConfig"]
-						output = p["ProcessingOutputConfig"]
-					}
-					vpc, _ := network["VpcConfig"].(map[string]any)
-					require.NotNil(t, vpc, "%s VpcConfig", where)
-					assert.Len(t, vpc["Subnets"], 2, "%s subnets", where)
-					assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s security groups", where)
-					assert.Equal(t, true, network["EnableNetworkIsolation"], "%s network isolation", where)
-					assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", volume.(map[string]any)["VolumeKmsKeyId"], "%s volume key", where)
-					assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", output.(map[string]any)["KmsKeyId"], "%s output key", where)
-				}
+			jobs := jobStates(t, stack)
+			for where, job := range jobs {
+				vpc, _ := job.network["VpcConfig"].(map[string]any)
+				require.NotNil(t, vpc, "%s VpcConfig", where)
+				assert.Len(t, vpc["Subnets"], 2, "%s subnets", where)
+				assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s security groups", where)
+				assert.Equal(t, true, job.network["EnableNetworkIsolation"], "%s network isolation", where)
+				assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", job.volume["VolumeKmsKeyId"], "%s volume key", where)
+				assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", job.output["KmsKeyId"], "%s output key", where)
 			}
-			assert.Equal(t, 4, jobs, "SageMaker jobs in both definitions")
+			assert.Len(t, jobs, 4, "SageMaker jobs in both definitions")
 
 			// Every store under the customer-managed key; the access-log
 			// bucket cannot be (S3 does not deliver logs to SSE-KMS buckets).
