@@ -15,6 +15,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/mlpipeline-go/mlpipeline/constructs/keys"
 )
 
 // httpsPort is the port of every AWS API the jobs call.
@@ -195,22 +197,9 @@ func newVpc(scope constructs.Construct, props *JobNetworkProps) awsec2.IVpc {
 
 	key := props.EncryptionKey
 	if key == nil {
-		keyProps := &awskms.KeyProps{
-			Description:       jsii.String("Encrypts the flow logs of the ML pipeline's job network."),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     removal,
-		}
-		if removal == awscdk.RemovalPolicy_DESTROY {
-			// The shortest window KMS allows, so a torn-down environment
-			// stops costing soon.
-			keyProps.PendingWindow = awscdk.Duration_Days(jsii.Number(7))
-		}
-		key = awskms.NewKey(scope, jsii.String("Key"), keyProps)
+		key = keys.NewKey(scope, "Key", "Encrypts the flow logs of the ML pipeline's job network.", removal)
 	}
-	// CloudWatch Logs encrypts with the key only if its key policy lets
-	// the regional logs service use it.
-	key.Grant(awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *awscdk.Stack_Of(scope).Region())), nil),
-		jsii.String("kms:Encrypt*"), jsii.String("kms:Decrypt*"), jsii.String("kms:ReEncrypt*"), jsii.String("kms:GenerateDataKey*"), jsii.String("kms:Describe*"))
+	keys.AllowLogs(scope, key)
 	retention := props.FlowLogRetention
 	if retention == "" {
 		retention = awslogs.RetentionDays_ONE_YEAR

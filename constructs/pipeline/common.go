@@ -28,6 +28,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/mlpipeline-go/mlpipeline/constructs/keys"
 	"github.com/mlpipeline-go/mlpipeline/constructs/sagemakerjob"
 )
 
@@ -193,10 +194,7 @@ func newObservability(scope constructs.Construct, props *ObservabilityProps) *ob
 			RemovalPolicy:     removal,
 		})
 	}
-	// CloudWatch Logs encrypts with the key only if its key policy lets
-	// the regional logs service use it.
-	o.key.Grant(awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *awscdk.Stack_Of(scope).Region())), nil),
-		jsii.String("kms:Encrypt*"), jsii.String("kms:Decrypt*"), jsii.String("kms:ReEncrypt*"), jsii.String("kms:GenerateDataKey*"), jsii.String("kms:Describe*"))
+	keys.AllowLogs(scope, o.key)
 	retention := props.LogRetention
 	if retention == "" {
 		retention = awslogs.RetentionDays_ONE_MONTH

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/mlpipeline-go/mlpipeline/constructs/keys"
 )
 
 // Key prefixes of the data bucket.
@@ -145,17 +147,7 @@ func NewStorage(scope constructs.Construct, id string, props *StorageProps) Stor
 	s := &storage{Construct: this, key: props.EncryptionKey, data: props.DataBucket, artifacts: props.ArtifactBucket, accessLog: props.AccessLogBucket}
 
 	if s.key == nil {
-		keyProps := &awskms.KeyProps{
-			Description:       jsii.String("Encrypts the ML pipeline's data and artifact buckets."),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     removal,
-		}
-		if removal == awscdk.RemovalPolicy_DESTROY {
-			// The shortest window KMS allows, so a torn-down environment
-			// stops costing soon.
-			keyProps.PendingWindow = awscdk.Duration_Days(jsii.Number(7))
-		}
-		s.key = awskms.NewKey(this, jsii.String("Key"), keyProps)
+		s.key = keys.NewKey(this, "Key", "Encrypts the ML pipeline's data and artifact buckets.", removal)
 	}
 	if s.accessLog == nil && (s.data == nil || s.artifacts == nil) {
 		logs := newBucket(this, "AccessLogBucket", props, removal, &awss3.BucketProps{
