@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
@@ -439,7 +440,7 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 
 	metric, known := gateMetrics[raw.QualityGate.Metric]
 	if !known {
-		bad("qualityGate.metric", quoteOrEmpty(raw.QualityGate.Metric), "one of "+strings.Join(sortedKeys(gateMetrics), ", "))
+		bad("qualityGate.metric", quoteOrEmpty(raw.QualityGate.Metric), "one of "+strings.Join(slices.Sorted(maps.Keys(gateMetrics)), ", "))
 	}
 	switch t := raw.QualityGate.Threshold; {
 	case t == nil:
@@ -456,12 +457,12 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 	if !slices.Contains(logRetentionDays, env.LogRetentionDays) {
 		bad("logRetentionDays", strconv.Itoa(env.LogRetentionDays), "one of the CloudWatch Logs retention values "+joinInts(logRetentionDays))
 	}
-	for _, key := range sortedKeys(env.Hyperparameters) {
+	for _, key := range slices.Sorted(maps.Keys(env.Hyperparameters)) {
 		if key == "" || env.Hyperparameters[key] == "" {
 			bad("hyperparameters", strconv.Quote(key+"="+env.Hyperparameters[key]), "names and values that are not empty, such as \"max_depth\": \"5\"")
 		}
 	}
-	for _, key := range sortedKeys(env.Tags) {
+	for _, key := range slices.Sorted(maps.Keys(env.Tags)) {
 		value := env.Tags[key]
 		switch {
 		case key == "" || len(key) > 128 || strings.HasPrefix(key, "aws:"):
@@ -551,7 +552,7 @@ func unknownFields(data json.RawMessage, typ reflect.Type, prefix string) []stri
 		fields[strings.Split(f.Tag.Get("json"), ",")[0]] = f.Type
 	}
 	var unknown []string
-	for _, key := range sortedKeys(obj) {
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
 		ft, ok := fields[key]
 		if !ok {
 			unknown = append(unknown, prefix+key)
@@ -596,13 +597,4 @@ func joinInts(xs []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -41,7 +42,7 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 	stack := awscdk.NewStack(scope, jsii.String(StackName(env.Name)), props)
 	// Stack tags reach resources only at deploy time; tagging the resources
 	// too puts the tags into the template, where tests and reviewers see them.
-	for _, k := range sortedKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		awscdk.Tags_Of(stack).Add(jsii.String(k), tags[k], nil)
 	}
 

@@ -52,9 +52,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -316,7 +317,7 @@ func defaultResultPath(id, resultPath string) (string, error) {
 // execution tag.
 func renderTags(tags map[string]string) []any {
 	out := make([]any, 0, len(tags)+1)
-	for _, k := range sortedKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		out = append(out, map[string]any{"Key": k, "Value": tags[k]})
 	}
 	return append(out, map[string]any{"Key": ExecutionTagKey, "Value.$": "$$.Execution.Name"})
@@ -381,15 +382,6 @@ func stringMap(m map[string]string) map[string]any {
 	return out
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // Validation shared by both job kinds. Messages read "invalid <prop>
 // <value>; valid: <what is>"; NewProcessingJob and NewTrainingJob prefix
 // them with the package and the state id.
@@ -450,12 +442,12 @@ func (c common) validate() error {
 	if _, err := runtimeSeconds(c.maxRuntime, c.maxRuntimeLimit); err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(c.environment) {
+	for _, k := range slices.Sorted(maps.Keys(c.environment)) {
 		if !envKeyRe.MatchString(k) {
 			return fmt.Errorf("invalid Environment variable %q; valid: letters, digits and '_', not starting with a digit", k)
 		}
 	}
-	for _, k := range sortedKeys(c.tags) {
+	for _, k := range slices.Sorted(maps.Keys(c.tags)) {
 		if k == "" || len(k) > 128 || strings.HasPrefix(k, "aws:") || k == ExecutionTagKey {
 			return fmt.Errorf("invalid Tags key %q; valid: 1 to 128 characters, not starting with \"aws:\", other than %s", k, ExecutionTagKey)
 		}

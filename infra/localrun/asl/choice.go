@@ -3,7 +3,8 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -39,13 +40,8 @@ func hasPathVariant(op string) bool {
 // must not.
 func compileChoiceRule(m map[string]any, topLevel bool) (*choiceRule, error) {
 	r := &choiceRule{}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var ops []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		v := m[k]
 		switch k {
 		case "Comment":

@@ -3,6 +3,7 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -96,7 +97,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 		return nil, fmt.Errorf("asl: the definition is not a JSON object")
 	}
 	sm := &StateMachine{Name: "StateMachine", states: map[string]*state{}}
-	for _, k := range sortedKeys(top) {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		v := top[k]
 		switch k {
 		case "Comment", "Version":
@@ -121,7 +122,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 	if !ok || len(states) == 0 {
 		return nil, fmt.Errorf("asl: States must be a non-empty object")
 	}
-	for _, name := range sortedKeys(states) {
+	for _, name := range slices.Sorted(maps.Keys(states)) {
 		m, ok := states[name].(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("asl: state %q is not a JSON object", name)
@@ -172,7 +173,7 @@ func (sm *StateMachine) checkTransitions() error {
 			queue = append(queue, next)
 		}
 	}
-	for _, name := range sortedKeys(sm.states) {
+	for _, name := range slices.Sorted(maps.Keys(sm.states)) {
 		if !reached[name] {
 			return fmt.Errorf("state %q is not reachable from StartAt", name)
 		}
@@ -203,7 +204,7 @@ func compileState(name string, m map[string]any) (*state, error) {
 	if !ok {
 		return nil, fmt.Errorf("state type %q is not supported", typ)
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(allowed, k) {
 			return nil, fmt.Errorf("field %q is not supported in a %s state", k, typ)
 		}
@@ -315,7 +316,7 @@ func compileRetrier(v any, last bool) (retrier, error) {
 	if !ok {
 		return r, fmt.Errorf("not an object")
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		var err error
 		switch k {
 		case "ErrorEquals":
@@ -368,7 +369,7 @@ func compileCatcher(v any, last bool) (catcher, error) {
 	if !ok {
 		return c, fmt.Errorf("not an object")
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		var err error
 		switch k {
 		case "ErrorEquals":
@@ -505,15 +506,6 @@ func positiveInt(v any, min int64) (int64, error) {
 		return 0, fmt.Errorf("must be an integer of at least %d", min)
 	}
 	return n, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // describe is used in error messages to show a JSON value briefly.

@@ -2,7 +2,8 @@ package asl
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -35,12 +36,7 @@ func compileTemplate(v any, where string) (*template, error) {
 	switch v := v.(type) {
 	case map[string]any:
 		t := &template{kind: tmplObject}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			name, dynamic := strings.CutSuffix(k, ".$")
 			if dynamic {
 				if _, clash := v[name]; clash {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,6 +185,3 @@ func paramsMap(params any) map[string]any {
 	m, _ := params.(map[string]any)
 	return m
 }
-
-// sortStrings sorts s in place.
-func sortStrings(s []string) { slices.Sort(s) }

@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -374,7 +375,7 @@ func envList(m stringMap) []string {
 	for k, v := range m {
 		env = append(env, k+"="+v)
 	}
-	sortStrings(env)
+	slices.Sort(env)
 	return env
 }
 
