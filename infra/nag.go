@@ -2,7 +2,6 @@ package infra
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -39,33 +38,11 @@ const (
 		"A managed policy would add a second, reusable copy of the same least-privilege statements without narrowing them."
 )
 
-// suppressNagFindings applies nagExceptions to the constructs of stack that
-// exist; a path missing in some environments is skipped.
+// suppressNagFindings applies nagExceptions to the constructs of stack,
+// which exist in every environment.
 func suppressNagFindings(stack awscdk.Stack) {
 	for _, e := range nagExceptions {
-		target := findPath(stack, e.path)
-		if target == nil {
-			continue
-		}
-		cdknag.NagSuppressions_AddResourceSuppressions(target, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String(e.rule), Reason: jsii.String(e.reason),
-		}}, jsii.Bool(true))
+		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String("/"+*stack.StackName()+"/"+e.path),
+			&[]*cdknag.NagPackSuppression{{Id: jsii.String(e.rule), Reason: jsii.String(e.reason)}}, jsii.Bool(true))
 	}
-}
-
-// findPath returns the construct at a slash-separated path below scope, or
-// nil.
-func findPath(scope constructs.IConstruct, path string) constructs.IConstruct {
-	c := scope
-	start := 0
-	for i := 0; i <= len(path); i++ {
-		if i == len(path) || path[i] == '/' {
-			c = c.Node().TryFindChild(jsii.String(path[start:i]))
-			if c == nil {
-				return nil
-			}
-			start = i + 1
-		}
-	}
-	return c
 }
