@@ -11,24 +11,32 @@ need go "Go 1.26 or later"
 need node "Node.js 20 or later: the CDK libraries run in a Node process"
 need npm "npm, which comes with Node.js"
 
-# The model-format compatibility test loads our models in XGBoost itself:
-# Debian's python3-xgboost 1.7, for the system Python. Installed when missing
-# and this user may install packages; without it that test skips locally
-# (and fails under CI, where it must run).
-if ! /usr/bin/python3 -c 'import xgboost' >/dev/null 2>&1; then
+# Debian packages the tests use as outside oracles, for the system Python:
+# python3-xgboost 1.7 (our models loaded in XGBoost itself) and
+# python3-botocore (its data/ holds the AWS API models that every Task
+# request is validated against). Installed when missing and this user may
+# install packages; without them those tests skip locally (and fail under
+# CI, where they must run).
+debs=()
+/usr/bin/python3 -c 'import xgboost' >/dev/null 2>&1 || debs+=(python3-xgboost)
+[ -d /usr/lib/python3/dist-packages/botocore/data ] || debs+=(python3-botocore)
+if [ "${#debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test: installing python3-xgboost (Debian) for the XGBoost compatibility test" >&2
+    echo "test: installing ${debs[*]} (Debian) for the tests that use them" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-xgboost >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}" >/dev/null
   else
-    echo "test: python3-xgboost is not installed; the XGBoost compatibility test will skip (apt-get install python3-xgboost)" >&2
+    echo "test: ${debs[*]} not installed; the tests that need them will skip (apt-get install ${debs[*]})" >&2
   fi
 fi
 
-# asl-validator checks the synthesized state machine definitions; npm ci
-# installs the version package-lock.json pins, once.
-if [ ! -x node_modules/.bin/asl-validator ]; then
+# The Node tools the tests use (package.json says which); npm ci installs
+# the versions package-lock.json pins, again whenever that file changes.
+stamp=node_modules/.package-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
 fi
 
 # Node 20 works; silence the end-of-life banner that CDK prints for it.
