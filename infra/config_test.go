@@ -359,6 +359,7 @@ func TestRetentionDaysCoverEveryValidValue(t *testing.T) {
 func TestDefinitionsResolveTokens(t *testing.T) {
 	template := `{"Resources": {
 		"Bucket": {"Type": "AWS::S3::Bucket"},
+		"Role": {"Type": "AWS::IAM::Role"},
 		"SM": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
 			"StateMachineName": "mlp-dev-training",
 			"DefinitionString": {"Fn::Join": ["", [
@@ -373,8 +374,8 @@ func TestDefinitionsResolveTokens(t *testing.T) {
 	var doc struct{ States map[string]map[string]any }
 	require.NoError(t, json.Unmarshal(defs["training"], &doc))
 	assert.Equal(t, "s3://ref-bucket/x", doc.States["A"]["Result"])
-	assert.Equal(t, "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo arn:aws arn:aws:placeholder:us-east-1:123456789012:role/Arn", doc.States["A"]["Comment"])
+	assert.Equal(t, "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo arn:aws arn:aws:iam::123456789012:role/ref-role", doc.States["A"]["Comment"])
 
 	_, err = Definitions([]byte(`{"Resources": {"SM": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"DefinitionString": {"Fn::If": []}}}}}`))
-	assert.ErrorContains(t, err, "state machine SM: cannot resolve")
+	assert.ErrorContains(t, err, "state machine SM: Fn::If is not supported")
 }

@@ -4,94 +4,41 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/mlpipeline-go/mlpipeline/internal/cfn"
 )
 
 // PseudoParameters are the values Definitions gives CloudFormation's
 // pseudo parameters, so that resolved definitions hold valid ARNs and stay
-// the same from run to run.
-var PseudoParameters = map[string]string{
-	"AWS::Partition": "aws",
-	"AWS::Region":    "us-east-1",
-	"AWS::AccountId": "123456789012",
-	"AWS::URLSuffix": "amazonaws.com",
-}
+// the same from run to run (see package cfn).
+var PseudoParameters = cfn.PseudoParameters
 
-// Placeholder is the value Definitions gives a reference to a resource of
-// the template (its Ref), such as a bucket's name: "ref-" and the logical
-// ID in lower case, a valid bucket name for the local object store.
-func Placeholder(logicalID string) string { return "ref-" + strings.ToLower(logicalID) }
-
-var subRE = regexp.MustCompile(`\$\{[^}]+\}`)
-
-// resolve turns a CloudFormation string expression (a literal, Ref, GetAtt,
-// Fn::Sub or Fn::Join of those) into a plain string, with placeholders for
-// what only a deployment knows.
-func resolve(v any) (string, error) {
-	switch v := v.(type) {
-	case string:
-		return v, nil
-	case map[string]any:
-		if ref, ok := v["Ref"].(string); ok {
-			if p, ok := PseudoParameters[ref]; ok {
-				return p, nil
-			}
-			return Placeholder(ref), nil
-		}
-		if att, ok := v["Fn::GetAtt"].([]any); ok && len(att) == 2 {
-			return fmt.Sprintf("arn:aws:placeholder:us-east-1:123456789012:%s/%v", strings.ToLower(fmt.Sprint(att[0])), att[1]), nil
-		}
-		if sub, ok := v["Fn::Sub"].(string); ok {
-			return subRE.ReplaceAllStringFunc(sub, func(m string) string {
-				name := m[2 : len(m)-1]
-				if p, ok := PseudoParameters[name]; ok {
-					return p
-				}
-				return Placeholder(name)
-			}), nil
-		}
-		if join, ok := v["Fn::Join"].([]any); ok && len(join) == 2 {
-			sep, _ := join[0].(string)
-			parts, _ := join[1].([]any)
-			out := make([]string, len(parts))
-			for i, p := range parts {
-				s, err := resolve(p)
-				if err != nil {
-					return "", err
-				}
-				out[i] = s
-			}
-			return strings.Join(out, sep), nil
-		}
-	}
-	return "", fmt.Errorf("cannot resolve %v", v)
-}
+// Placeholder is the name Definitions gives a resource of the template
+// that the template does not name, such as a bucket: "ref-" and the
+// logical ID in lower case, a valid bucket name for the local object store
+// (see cfn.Placeholder).
+func Placeholder(logicalID string) string { return cfn.Placeholder(logicalID) }
 
 // Definitions returns the Amazon States Language definition of every state
-// machine of a synthesized template, resolved (see resolve) and indented
+// machine of a synthesized template, resolved as a deployment would
+// resolve it (package cfn: ARNs where the template references roles, keys
+// and topics, names where it references buckets) and indented
 // in the order CDK rendered the states, keyed by the last part of the
 // state machine's name ("training", "inference").
 func Definitions(template []byte) (map[string][]byte, error) {
-	var doc struct {
-		Resources map[string]struct {
-			Type       string
-			Properties map[string]any
-		}
-	}
-	if err := json.Unmarshal(template, &doc); err != nil {
-		return nil, fmt.Errorf("template: %w", err)
+	doc, err := cfn.Parse(template)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string][]byte{}
-	for id, res := range doc.Resources {
-		if res.Type != "AWS::StepFunctions::StateMachine" {
-			continue
-		}
-		def, err := resolve(res.Properties["DefinitionString"])
+	for _, id := range doc.IDs("AWS::StepFunctions::StateMachine") {
+		res := doc.Resources[id]
+		def, err := doc.String(res.Properties["DefinitionString"])
 		if err != nil {
 			return nil, fmt.Errorf("state machine %s: %w", id, err)
 		}
-		name, err := resolve(res.Properties["StateMachineName"])
+		name, err := doc.String(res.Properties["StateMachineName"])
 		if err != nil {
 			return nil, fmt.Errorf("state machine %s: name: %w", id, err)
 		}
