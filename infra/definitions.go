@@ -23,6 +23,20 @@ var PseudoParameters = map[string]string{
 // ID in lower case, a valid bucket name for the local object store.
 func Placeholder(logicalID string) string { return "ref-" + strings.ToLower(logicalID) }
 
+// getAttPrefix starts the value Definitions gives an Fn::GetAtt.
+const getAttPrefix = "arn:aws:placeholder:us-east-1:123456789012:"
+
+var placeholderRE = regexp.MustCompile(`^ref-[a-z0-9]+$`)
+
+// IsPlaceholder reports whether s is, as a whole, a value Definitions made
+// up for something only a deployment knows: a Ref (see Placeholder) or an
+// Fn::GetAtt, such as the ARN of a role the stack creates. Such values have
+// the right type but not the form AWS gives them, so request checks look
+// at their type only.
+func IsPlaceholder(s string) bool {
+	return placeholderRE.MatchString(s) || strings.HasPrefix(s, getAttPrefix)
+}
+
 var subRE = regexp.MustCompile(`\$\{[^}]+\}`)
 
 // resolve turns a CloudFormation string expression (a literal, Ref, GetAtt,
@@ -40,7 +54,7 @@ func resolve(v any) (string, error) {
 			return Placeholder(ref), nil
 		}
 		if att, ok := v["Fn::GetAtt"].([]any); ok && len(att) == 2 {
-			return fmt.Sprintf("arn:aws:placeholder:us-east-1:123456789012:%s/%v", strings.ToLower(fmt.Sprint(att[0])), att[1]), nil
+			return fmt.Sprintf(getAttPrefix+"%s/%v", strings.ToLower(fmt.Sprint(att[0])), att[1]), nil
 		}
 		if sub, ok := v["Fn::Sub"].(string); ok {
 			return subRE.ReplaceAllStringFunc(sub, func(m string) string {

@@ -183,15 +183,27 @@ func TestTranslate(t *testing.T) {
 		}
 	}
 	for java, want := range map[string]string{
-		`^(?!aws:).*$`: "lookahead",
-		`(a)\1`:        "back reference",
-		`\p{InGreek}`:  "Unicode block",
-		`[a-z&&[^q]]`:  "intersection",
-		`(?<!-)x`:      "lookbehind",
-		`[\Hx]`:        "negated class",
+		`\p{InGreek}`: "Unicode block",
+		`[a-z&&[^q]]`: "intersection",
+		`[\Hx]`:       "negated class",
 	} {
 		_, err := Compile(java)
 		assert.ErrorContains(t, err, want, java)
+	}
+	// A leading negative lookahead and a trailing negative lookbehind test
+	// the value's start and end (tag keys, model package group names).
+	for java, cases := range map[string]map[string]bool{
+		`^(?!aws:)[a-z:]*$`: {"team": true, "aws:x": false, "x:aws:": true},
+		`(arn:aws:[a-z]+/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)$`: {"mlp-dev-models": true, "mlp-dev-": false, "arn:aws:x/a": true},
+		// Lookaround elsewhere, and back references, need backtracking.
+		`^([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)(\/[0-9]{1,5})?$`: {"mlp-dev-models/3": true, "mlp-dev-/3": false},
+		`^(?!.*?(.)\1{3})[a-z]*$`:                                  {"abc": true, "aaaab": false},
+	} {
+		re, err := Compile(java)
+		require.NoError(t, err, java)
+		for s, want := range cases {
+			assert.Equal(t, want, re.MatchString(s), "%s on %q", java, s)
+		}
 	}
 	re, err := Compile(`^x{2,1003}$`)
 	require.NoError(t, err)

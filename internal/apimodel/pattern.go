@@ -1,11 +1,15 @@
 package apimodel
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
+
+	"github.com/dlclark/regexp2"
 )
 
 // Botocore's patterns come from the services' Smithy models, whose pattern
@@ -16,33 +20,172 @@ import (
 // "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}" only constrains how a job name
 // starts, and its length limit does the rest.
 //
-// Go's regexp is RE2, which lacks some Java syntax. translate rewrites what
-// has an RE2 equivalent and refuses the rest, so that a pattern is either
-// checked as AWS checks it or reported as unchecked, never skipped.
+// Go's regexp is RE2, which lacks some Java syntax. Translate rewrites what
+// has an RE2 equivalent. A pattern that needs lookaround or a back
+// reference elsewhere is compiled by regexp2, a backtracking engine with
+// .NET syntax, which shares Java's lookaround, back references and atomic
+// groups (with a match timeout). What neither can compile is an error, so
+// that a pattern is checked or reported as unchecked, never skipped.
 
 var compiled sync.Map // Java pattern -> compileResult
 
 type compileResult struct {
-	re  *regexp.Regexp
+	p   *Pattern
 	err error
+}
+
+// Pattern is a compiled botocore pattern.
+type Pattern struct {
+	re *regexp.Regexp
+	// bt is the backtracking form, used when re is nil.
+	bt *regexp2.Regexp
+	// not are conditions a value must not meet: a leading "^(?!X)" or a
+	// trailing "(?<!X)$" of the Java pattern, which RE2 cannot express
+	// inline but which are plain tests on the value's start or end.
+	not []*regexp.Regexp
+}
+
+// MatchString reports whether s satisfies the pattern.
+func (p *Pattern) MatchString(s string) bool {
+	if p.bt != nil {
+		ok, err := p.bt.MatchString(s)
+		return ok && err == nil
+	}
+	if !p.re.MatchString(s) {
+		return false
+	}
+	for _, n := range p.not {
+		if n.MatchString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // Compile translates a botocore (Java) pattern to RE2 and compiles it. The
 // error names what could not be translated.
-func Compile(pattern string) (*regexp.Regexp, error) {
+func Compile(pattern string) (*Pattern, error) {
 	if r, ok := compiled.Load(pattern); ok {
 		c := r.(compileResult)
-		return c.re, c.err
+		return c.p, c.err
 	}
 	var c compileResult
-	t, err := Translate(pattern)
-	if err != nil {
-		c.err = fmt.Errorf("pattern %q: %w", pattern, err)
-	} else if c.re, err = regexp.Compile(t); err != nil {
-		c.err = fmt.Errorf("pattern %q (as RE2 %q): %w", pattern, t, err)
+	c.p, c.err = compile(pattern)
+	if c.err != nil {
+		c.err = fmt.Errorf("pattern %q: %w", pattern, c.err)
 	}
 	compiled.Store(pattern, c)
-	return c.re, c.err
+	return c.p, c.err
+}
+
+func compile(java string) (*Pattern, error) {
+	p, err := compileRE2(java)
+	if err == nil || !errors.Is(err, errLookaround) {
+		return p, err
+	}
+	bt, btErr := regexp2.Compile(java, regexp2.None)
+	if btErr != nil {
+		return nil, fmt.Errorf("%w; nor as a backtracking expression: %v", err, btErr)
+	}
+	bt.MatchTimeout = time.Second
+	return &Pattern{bt: bt}, nil
+}
+
+// errLookaround marks syntax that only a backtracking engine has.
+var errLookaround = errors.New("needs a backtracking engine")
+
+func compileRE2(java string) (*Pattern, error) {
+	p := &Pattern{}
+	// A negative lookahead right after the leading ^, or a negative
+	// lookbehind right before the final $, of a pattern without top-level
+	// alternatives only tests how the value starts or ends.
+	if !topLevelAlternation(java) {
+		if rest, ok := strings.CutPrefix(java, "^(?!"); ok {
+			if i := groupEnd(rest); i >= 0 {
+				cond, err := translateRE("^(?:" + rest[:i] + ")")
+				if err != nil {
+					return nil, err
+				}
+				p.not = append(p.not, cond)
+				java = "^" + rest[i+1:]
+			}
+		}
+		if i := strings.LastIndex(java, "(?<!"); i >= 0 && strings.HasSuffix(java, ")$") {
+			body := java[i+4 : len(java)-1]
+			if groupEnd(body) == len(body)-1 {
+				cond, err := translateRE("(?:" + body[:len(body)-1] + ")$")
+				if err != nil {
+					return nil, err
+				}
+				p.not = append(p.not, cond)
+				java = java[:i] + "$"
+			}
+		}
+	}
+	re, err := translateRE(java)
+	if err != nil {
+		return nil, err
+	}
+	p.re = re
+	return p, nil
+}
+
+func translateRE(java string) (*regexp.Regexp, error) {
+	t, err := Translate(java)
+	if err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(t)
+	if err != nil {
+		return nil, fmt.Errorf("as RE2 %q: %w", t, err)
+	}
+	return re, nil
+}
+
+// groupEnd returns the index of the ')' that closes a group whose body
+// starts at s[0], or -1.
+func groupEnd(s string) int {
+	depth, inClass := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			inClass = c != ']'
+		case c == '[':
+			inClass = true
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return -1
+}
+
+// topLevelAlternation reports whether a '|' separates whole alternatives.
+func topLevelAlternation(s string) bool {
+	depth, inClass := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			inClass = c != ']'
+		case c == '[':
+			inClass = true
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth == 0:
+			return true
+		}
+	}
+	return false
 }
 
 // posixClasses are Java's POSIX \p{...} classes (US-ASCII only, as in
@@ -131,12 +274,12 @@ func (t *translation) run() error {
 			if i+2 < len(rs) && rs[i+1] == '?' {
 				switch rs[i+2] {
 				case '=', '!':
-					return fmt.Errorf("lookahead at offset %d has no RE2 form", i)
+					return fmt.Errorf("lookahead at offset %d has no RE2 form: %w", i, errLookaround)
 				case '>':
-					return fmt.Errorf("atomic group at offset %d has no RE2 form", i)
+					return fmt.Errorf("atomic group at offset %d has no RE2 form: %w", i, errLookaround)
 				case '<':
 					if i+3 < len(rs) && (rs[i+3] == '=' || rs[i+3] == '!') {
-						return fmt.Errorf("lookbehind at offset %d has no RE2 form", i)
+						return fmt.Errorf("lookbehind at offset %d has no RE2 form: %w", i, errLookaround)
 					}
 					t.write("(?P<")
 					i += 2
@@ -364,7 +507,7 @@ func (t *translation) escape(i int, inClass bool) (int, error) {
 			i += 2
 		}
 	case e == 'k' || e == 'G' || (e >= '1' && e <= '9'):
-		return 0, fmt.Errorf(`\%c (back reference or \G) has no RE2 form`, e)
+		return 0, fmt.Errorf(`\%c (back reference or \G) has no RE2 form: %w`, e, errLookaround)
 	case e == 'c':
 		if i+1 >= len(rs) {
 			return 0, fmt.Errorf(`\c needs a letter`)
