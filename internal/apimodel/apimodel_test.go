@@ -211,3 +211,20 @@ func TestTranslate(t *testing.T) {
 	assert.False(t, re.MatchString(strings.Repeat("x", 1004)))
 	assert.False(t, re.MatchString("x"))
 }
+
+// TestUncheckablePatternIsReported: a pattern neither engine compiles is
+// a violation of its own, not a pass.
+func TestUncheckablePatternIsReported(t *testing.T) {
+	svc := &Service{Name: "example", Shapes: map[string]*Shape{
+		"In": {Type: "structure", Members: map[string]Ref{"Name": {Shape: "Name"}}},
+		// From botocore's models: Java's class intersection.
+		"Name": {Type: "string", Pattern: `[\p{Print}&&[^|:/]]+`},
+	}}
+	op := &Operation{Name: "Example", Service: svc}
+	op.Input.Shape = "In"
+	got := op.Validate(map[string]any{"Name": "a"}, Options{})
+	require.Len(t, got, 1)
+	assert.Equal(t, RulePattern, got[0].Rule)
+	assert.Contains(t, got[0].Message, "cannot be checked")
+	assert.Contains(t, got[0].Message, "intersection")
+}
