@@ -117,8 +117,8 @@ func (m *Models) Task(resource string) (*Task, error) {
 			return nil, fmt.Errorf("Task resource %q: want aws-sdk:<service>:<action>", resource)
 		}
 		if i := strings.IndexByte(action, '.'); i >= 0 {
-			// .waitForTaskToken is not supported by AWS SDK integrations
-			// except on some actions; the request is the same.
+			// AWS SDK integrations also take .waitForTaskToken, which
+			// changes how Step Functions waits, not the request.
 			action = action[:i]
 		}
 		svc, err := m.SDKService(service)
