@@ -185,7 +185,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		MaxRuntimeScale: opt.MaxRuntimeScale,
 	})
 	exec := &asl.Executor{
-		Handlers: adapt(handlers, opt.Inject, opt.Out),
+		Handlers: checkRequests(adapt(handlers, opt.Inject, opt.Out), opt.Out),
 		// Retry waits are counted as on AWS but shortened a thousandfold.
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			select {
