@@ -376,3 +376,8 @@ func LoadPreprocessor(path string, s *dataset.Schema) (*Preprocessor, error) {
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// TransformWidth returns how many features the transform of Columns[k]
+// makes: one for a numeric column, one per category and one for unseen
+// values for a categorical one.
+func (p *Preprocessor) TransformWidth(k int) int { return p.Columns[k].width() }

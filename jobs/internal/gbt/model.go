@@ -3,6 +3,7 @@ package gbt
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // rootParent is what XGBoost stores as the parent of a root node: its
@@ -157,6 +158,9 @@ type Model struct {
 	compact []compiledTree // where each tree is in nodes
 	perfect *perfectForest // every tree padded to one depth, or nil
 	threads int
+
+	shapOnce  sync.Once // computes shapState on first use
+	shapState shapState
 }
 
 // baseMargin converts a base_score into the margin predictions start from:

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 )
 
 // Evaluation is the content of evaluation.json. Its JSON form follows
@@ -22,6 +24,29 @@ type Evaluation struct {
 	Binary *BinaryMetrics `json:"binary_classification_metrics,omitempty"`
 	// Metadata describes the evaluation that produced the metrics.
 	Metadata Metadata `json:"metadata"`
+	// Explanations holds the model's global SHAP explanations, when
+	// computed, in the layout of SageMaker Clarify's analysis.json
+	// ("explanations" -> method -> label -> "global_shap_values" and
+	// "expected_value"), under the method "tree_shap": exact TreeSHAP
+	// values rather than Clarify's sampled Kernel SHAP.
+	Explanations *Explanations `json:"explanations,omitempty"`
+}
+
+// Explanations is the "explanations" object of evaluation.json.
+type Explanations struct {
+	// TreeSHAP holds one explanation per model output, keyed by the
+	// label's name (the schema's target column).
+	TreeSHAP map[string]LabelExplanation `json:"tree_shap"`
+}
+
+// LabelExplanation explains one model output over the test split.
+type LabelExplanation struct {
+	// ExpectedValue is the model's expected raw score (log-odds for a
+	// binary classifier), what every row's attributions add to.
+	ExpectedValue float64 `json:"expected_value"`
+	// GlobalShapValues is each schema column's mean absolute attribution
+	// over the test rows, one-hot features added to their column.
+	GlobalShapValues map[string]float64 `json:"global_shap_values"`
 }
 
 // Value is one metric in SageMaker's layout, an object with a "value" so
@@ -176,6 +201,15 @@ func (e Evaluation) checkFinite() error {
 	}
 	if t := e.Metadata.Threshold; t != nil {
 		vs = append(vs, named{"metadata.threshold", *t})
+	}
+	if x := e.Explanations; x != nil {
+		for _, label := range slices.Sorted(maps.Keys(x.TreeSHAP)) {
+			le := x.TreeSHAP[label]
+			vs = append(vs, named{"explanations.tree_shap." + label + ".expected_value", le.ExpectedValue})
+			for _, col := range slices.Sorted(maps.Keys(le.GlobalShapValues)) {
+				vs = append(vs, named{"explanations.tree_shap." + label + ".global_shap_values." + col, le.GlobalShapValues[col]})
+			}
+		}
 	}
 	for _, v := range vs {
 		if math.IsNaN(v.v) || math.IsInf(v.v, 0) {

@@ -28,8 +28,9 @@ const scoreBins = 20
 // expected to come from metrics.ComputeBinary on the same actual and prob
 // values, whose ROC and Calibration it draws; the inputs are checked by
 // the same rules, and an invalid input, an m whose N does not match, or a
-// failing w returns an error.
-func WriteBinary(w io.Writer, title string, m metrics.Binary, actual, prob []float64) error {
+// failing w returns an error. With ex, the report also shows the model's
+// explanations (see Explained).
+func WriteBinary(w io.Writer, title string, m metrics.Binary, actual, prob []float64, ex *Explained) error {
 	// Reuse the metrics package's validation so that the report accepts
 	// exactly the inputs that evaluation.json was computed from.
 	if _, err := metrics.ComputeBinary(actual, prob, m.Threshold); err != nil {
@@ -78,6 +79,9 @@ func WriteBinary(w io.Writer, title string, m metrics.Binary, actual, prob []flo
 			"Density of predicted probabilities for each actual class; the less the two overlap, the better the model separates them."},
 	})
 	if err != nil {
+		return err
+	}
+	if err := p.addExplanation(ex); err != nil {
 		return err
 	}
 	return write(w, p)

@@ -21,8 +21,9 @@ import (
 // plot of residuals against predicted values. m is expected to come from
 // metrics.ComputeRegression on the same actual and predicted values; the
 // inputs are checked by the same rules, and an invalid input, an m whose N
-// does not match, or a failing w returns an error.
-func WriteRegression(w io.Writer, title string, m metrics.Regression, actual, predicted []float64) error {
+// does not match, or a failing w returns an error. With ex, the report
+// also shows the model's explanations (see Explained).
+func WriteRegression(w io.Writer, title string, m metrics.Regression, actual, predicted []float64, ex *Explained) error {
 	// Reuse the metrics package's validation so that the report accepts
 	// exactly the inputs that evaluation.json was computed from.
 	if _, err := metrics.ComputeRegression(actual, predicted); err != nil {
@@ -61,6 +62,9 @@ func WriteRegression(w io.Writer, title string, m metrics.Regression, actual, pr
 			"The dashed line is zero residual. A pattern or a funnel shape here means the errors depend on the prediction, which the metrics alone do not show."},
 	})
 	if err != nil {
+		return err
+	}
+	if err := p.addExplanation(ex); err != nil {
 		return err
 	}
 	return write(w, p)

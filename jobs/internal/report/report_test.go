@@ -58,7 +58,7 @@ func renderRegression(t *testing.T, title string, actual, predicted []float64) [
 	m, err := metrics.ComputeRegression(actual, predicted)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteRegression(&buf, title, m, actual, predicted))
+	require.NoError(t, WriteRegression(&buf, title, m, actual, predicted, nil))
 	return buf.Bytes()
 }
 
@@ -67,7 +67,7 @@ func renderBinary(t *testing.T, title string, actual, prob []float64, threshold 
 	m, err := metrics.ComputeBinary(actual, prob, threshold)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteBinary(&buf, title, m, actual, prob))
+	require.NoError(t, WriteBinary(&buf, title, m, actual, prob, nil))
 	return buf.Bytes()
 }
 
@@ -105,7 +105,7 @@ func TestWriteRegression(t *testing.T) {
 	m, err := metrics.ComputeRegression(actual, predicted)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteRegression(&buf, evilTitle, m, actual, predicted))
+	require.NoError(t, WriteRegression(&buf, evilTitle, m, actual, predicted, nil))
 	html := buf.String()
 	saveExample(t, "regression.html", buf.Bytes())
 
@@ -156,7 +156,7 @@ func TestWriteBinary(t *testing.T) {
 	m, err := metrics.ComputeBinary(actual, prob, 0.5)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteBinary(&buf, evilTitle, m, actual, prob))
+	require.NoError(t, WriteBinary(&buf, evilTitle, m, actual, prob, nil))
 	html := buf.String()
 	saveExample(t, "binary.html", buf.Bytes())
 
@@ -269,7 +269,7 @@ func TestWriteRegressionErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := WriteRegression(&buf, "t", tt.m, tt.actual, tt.predicted)
+			err := WriteRegression(&buf, "t", tt.m, tt.actual, tt.predicted, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Zero(t, buf.Len(), "nothing is written on error")
@@ -279,7 +279,7 @@ func TestWriteRegressionErrors(t *testing.T) {
 	actual, predicted := regressionData(10)
 	m, err := metrics.ComputeRegression(actual, predicted)
 	require.NoError(t, err)
-	err = WriteRegression(failingWriter{}, "t", m, actual, predicted)
+	err = WriteRegression(failingWriter{}, "t", m, actual, predicted, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "disk full")
 }
@@ -304,7 +304,7 @@ func TestWriteBinaryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := WriteBinary(&buf, "t", tt.m, tt.actual, tt.prob)
+			err := WriteBinary(&buf, "t", tt.m, tt.actual, tt.prob, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Zero(t, buf.Len(), "nothing is written on error")
@@ -314,7 +314,7 @@ func TestWriteBinaryErrors(t *testing.T) {
 	actual, prob := binaryData(10)
 	m, err := metrics.ComputeBinary(actual, prob, 0.5)
 	require.NoError(t, err)
-	err = WriteBinary(failingWriter{}, "t", m, actual, prob)
+	err = WriteBinary(failingWriter{}, "t", m, actual, prob, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "disk full")
 }
