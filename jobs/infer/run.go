@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/explain"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
@@ -20,7 +21,8 @@ const about = `Batch inference: scores raw CSV files (the layout of the schema s
 the model; the target column may be absent) and writes, for each input file
 NAME, -output/NAME.out: a CSV with a header, the id column if the schema has
 one, the prediction, and for binary classification the probability of the
-positive label (prediction is 1 when it is at least -threshold). Rows keep
+positive label (prediction is 1 when it is at least -threshold), and with
+-attributions the row's TreeSHAP attributions per column. Rows keep
 their input order. A bad row fails the job with its file and line, unless
 -on-bad-row=skip, which writes it with the reason to NAME.rejected.csv.
 An input with no data rows at all (only headers) fails the job: there is
@@ -44,6 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	onBadRow := cmd.Flags.String("on-bad-row", "fail", "`fail` the job on a bad row, or skip it and record it in NAME"+rejectedSuffix)
 	threshold := cmd.Flags.Float64("threshold", 0.5, "probability at or above which a binary prediction is 1")
 	workers := cmd.Flags.Int("workers", 0, "parallel workers (0: one per core)")
+	attributions := cmd.Flags.Bool("attributions", false, "add each row's exact TreeSHAP attribution per schema column (shap_<column>, one-hot features summed into their column) and the expected value (shap_expected_value), in the model's raw score units (log-odds for binary classification); a row's attributions add up to its raw score")
 	if err := cmd.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +88,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		skip:      *onBadRow == "skip",
 		threshold: *threshold,
 		workers:   *workers,
+		explain:   *attributions,
+	}
+	if s.explain {
+		if s.cols, err = explain.ColumnsOf(bundle.Model, bundle.Preprocessor, nil); err != nil {
+			return err
+		}
 	}
 
 	var outputs atomicfile.Set

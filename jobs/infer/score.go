@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/explain"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
 )
@@ -28,6 +29,9 @@ const maxUnfinishedLine = dataset.DefaultMaxLineBytes + 2
 // chunkReader.fill relies on chunks being no longer than the longest line.
 var _ [maxUnfinishedLine - chunkBytes]struct{}
 
+// attributionPrefix starts the names of the attribution columns.
+const attributionPrefix = "shap_"
+
 // batchRows is how many rows are predicted together, so that each tree is
 // walked for a block of rows while it is in cache.
 const batchRows = 256
@@ -38,6 +42,10 @@ type scorer struct {
 	skip      bool
 	threshold float64
 	workers   int
+	// explain adds each row's TreeSHAP attributions per column, cols says
+	// which features make which column.
+	explain bool
+	cols    explain.Columns
 	// chunks are the chunk buffers, made by the first file and reused by
 	// the next ones; a file that fails leaves them to its goroutines.
 	chunks []*chunk
@@ -70,8 +78,11 @@ type worker struct {
 	rd    *dataset.Reader // reads chunks after the first, made on first use
 	batch []float32       // batchRows rows of features
 	pred  []float64
-	ids   []byte // the batch's id fields, back to back
-	idEnd []int  // where each row's id ends in ids
+	// contribs and attr hold the batch's feature contributions and one
+	// row's column attributions, with -attributions.
+	contribs, attr []float64
+	ids            []byte // the batch's id fields, back to back
+	idEnd          []int  // where each row's id ends in ids
 }
 
 // scoreFile scores the CSV in r, named name in messages, writing the
@@ -204,6 +215,12 @@ func (s *scorer) header() string {
 	if id := s.bundle.Schema.IDIndex(); id >= 0 {
 		h = csvField([]byte(s.bundle.Schema.Columns[id].Name)) + "," + h
 	}
+	if s.explain {
+		for _, name := range s.cols.Names {
+			h += "," + csvField([]byte(attributionPrefix+name))
+		}
+		h += "," + attributionPrefix + "expected_value"
+	}
 	return h + "\n"
 }
 
@@ -216,6 +233,10 @@ func (s *scorer) scoreChunk(w *worker, rd *dataset.Reader, name string, c *chunk
 	if w.batch == nil {
 		w.batch = make([]float32, batchRows*cols)
 		w.pred = make([]float64, batchRows)
+		if s.explain {
+			w.contribs = make([]float64, batchRows*model.NumContributions())
+			w.attr = make([]float64, s.cols.Width())
+		}
 	}
 	batch, pred := w.batch, w.pred
 	ids, idEnd := w.ids[:0], w.idEnd[:0]
@@ -224,7 +245,12 @@ func (s *scorer) scoreChunk(w *worker, rd *dataset.Reader, name string, c *chunk
 		if n == 0 {
 			return
 		}
-		model.PredictBatch(gbt.Matrix{Rows: n, Cols: cols, Data: batch[:n*cols]}, pred[:n])
+		rows := gbt.Matrix{Rows: n, Cols: cols, Data: batch[:n*cols]}
+		model.PredictBatch(rows, pred[:n])
+		width := model.NumContributions()
+		if s.explain {
+			model.ContributionsBatch(rows, w.contribs[:n*width])
+		}
 		start := 0
 		for i := range n {
 			if id >= 0 {
@@ -233,6 +259,15 @@ func (s *scorer) scoreChunk(w *worker, rd *dataset.Reader, name string, c *chunk
 				start = idEnd[i]
 			}
 			c.out = s.appendPrediction(c.out, pred[i])
+			if s.explain {
+				s.cols.Sum(w.contribs[i*width:(i+1)*width], w.attr)
+				c.out = c.out[:len(c.out)-1] // the prediction's newline
+				for _, a := range w.attr {
+					c.out = append(c.out, ',')
+					c.out = strconv.AppendFloat(c.out, a, 'g', -1, 32)
+				}
+				c.out = append(c.out, '\n')
+			}
 		}
 		c.rows += n
 		n, ids, idEnd = 0, ids[:0], idEnd[:0]
