@@ -75,7 +75,7 @@ func TestExtensionWithOwnStorageRoleAndBuiltinTraining(t *testing.T) {
 	require.Contains(t, defs, "training")
 	def := string(defs["training"])
 	assert.Contains(t, def, builtinXGBoost, "training uses the built-in algorithm's image")
-	assert.Contains(t, def, ":teamjobrole", "jobs run as the team's role")
+	assert.Contains(t, def, ":role/ref-teamjobrole", "jobs run as the team's role")
 	assert.Contains(t, def, "ref-teamdata", "jobs read the team's bucket")
 	checkTasks(t, defs["training"])
 	validateASL(t, defs["training"])

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlpipeline-go/mlpipeline/infra"
+	"github.com/mlpipeline-go/mlpipeline/internal/cfn"
 	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 )
 
@@ -66,7 +67,7 @@ func TestSecureProfileInExistingVpc(t *testing.T) {
 		vpc, _ := job.network["VpcConfig"].(map[string]any)
 		require.NotNil(t, vpc, "%s VpcConfig", where)
 		assert.Equal(t, []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, vpc["Subnets"], "%s subnets", where)
-		assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s security groups", where)
+		assert.Equal(t, []any{resolved(t, stack, jobSG, "GroupId")}, vpc["SecurityGroupIds"], "%s security groups", where)
 	}
 	for id, p := range resources(t, stack, "AWS::S3::BucketPolicy") {
 		if strings.HasPrefix(id, "StorageAccessLogBucket") {
@@ -157,6 +158,19 @@ func logicalID(t *testing.T, stack awscdk.Stack, typ, prefix string) string {
 	return ids[0]
 }
 
+// resolved returns what the resolved definitions hold for the attribute
+// attr of the resource id of stack (see package cfn).
+func resolved(t *testing.T, stack awscdk.Stack, id, attr string) string {
+	t.Helper()
+	template, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	require.NoError(t, err)
+	doc, err := cfn.Parse(template)
+	require.NoError(t, err)
+	v, err := doc.GetAtt(id, attr)
+	require.NoError(t, err)
+	return v
+}
+
 func jsonOf(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
@@ -181,10 +195,10 @@ func TestSecureProfile(t *testing.T) {
 				vpc, _ := job.network["VpcConfig"].(map[string]any)
 				require.NotNil(t, vpc, "%s VpcConfig", where)
 				assert.Len(t, vpc["Subnets"], 2, "%s subnets", where)
-				assert.Equal(t, []any{"arn:aws:placeholder:us-east-1:123456789012:" + strings.ToLower(jobSG) + "/GroupId"}, vpc["SecurityGroupIds"], "%s security groups", where)
+				assert.Equal(t, []any{resolved(t, stack, jobSG, "GroupId")}, vpc["SecurityGroupIds"], "%s security groups", where)
 				assert.Equal(t, true, job.network["EnableNetworkIsolation"], "%s network isolation", where)
-				assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", job.volume["VolumeKmsKeyId"], "%s volume key", where)
-				assert.Equal(t, "arn:aws:placeholder:us-east-1:123456789012:"+strings.ToLower(key)+"/Arn", job.output["KmsKeyId"], "%s output key", where)
+				assert.Equal(t, resolved(t, stack, key, "Arn"), job.volume["VolumeKmsKeyId"], "%s volume key", where)
+				assert.Equal(t, resolved(t, stack, key, "Arn"), job.output["KmsKeyId"], "%s output key", where)
 			}
 			assert.Len(t, jobs, 4, "SageMaker jobs in both definitions")
 
