@@ -270,7 +270,9 @@ func suppressWildcards(role awsiam.IRole, name string) {
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("Execution logging (logs:*LogDelivery*, DescribeLogGroups, DescribeResourcePolicies, PutResourcePolicy) " +
-				"and X-Ray tracing have no resource-level permissions; AWS requires Resource \"*\" for them."),
+				"and X-Ray tracing have no resource-level permissions; AWS requires Resource \"*\" for them. " +
+				"sagemaker:ListModelPackages is a List call that names no model package; it is granted on \"*\" and " +
+				"narrowed by the group name in the request."),
 			AppliesTo: &[]any{"Resource::*"},
 		},
 		{

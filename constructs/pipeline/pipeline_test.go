@@ -109,6 +109,10 @@ var logsAndTracing = []string{
 	`Allow xray:GetSamplingRules on "*"`, `Allow xray:GetSamplingTargets on "*"`, `Allow xray:PutTelemetryRecords on "*"`, `Allow xray:PutTraceSegments on "*"`,
 }
 
+// listModelPackages is the one grant on "*" besides logsAndTracing: a List
+// call names no model package to authorize against.
+const listModelPackages = `Allow sagemaker:ListModelPackages on "*"`
+
 // jobStatements are what one SageMaker job task adds (see sagemakerjob).
 func jobStatements(kind, Kind, prefix string) []string {
 	job := arn("sagemaker", kind+"-job/"+prefix+"-*")
@@ -184,14 +188,14 @@ func TestTrainingRoleContract(t *testing.T) {
 
 func TestInferenceRoleContract(t *testing.T) {
 	key := keyArn(t)
-	group := arn("sagemaker", "model-package-group/mlp-test-models")
 	packages := arn("sagemaker", "model-package/mlp-test-models/*")
 	want := dedupe(sorted(
 		jobStatements("processing", "Processing", "mlp-test-infer"),
 		[]string{passRole},
 		[]string{
-			"Allow sagemaker:ListModelPackages on " + group,
-			"Allow sagemaker:ListModelPackages on " + packages,
+			// A List call, on "*"; the versions it finds are described
+			// only within the group.
+			listModelPackages,
 			"Allow sagemaker:DescribeModelPackage on " + packages,
 			`Allow sns:Publish on {"Ref":"Topic` + topicLogicalSuffix(t) + `"}`,
 			"Allow kms:Decrypt on " + key, "Allow kms:GenerateDataKey on " + key,
@@ -223,6 +227,7 @@ func checkNoWildcards(t *testing.T, lines []string) {
 	for _, l := range logsAndTracing {
 		allowed[l] = true
 	}
+	allowed[listModelPackages] = true
 	for _, l := range lines {
 		assert.False(t, strings.HasPrefix(l, "Allow * "), "action * in %q", l)
 		if strings.Contains(l, ` on "*"`) {
