@@ -91,7 +91,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		},
 	})
 
-	_, packages := modelPackageArns(this, props.ModelPackageGroupName)
+	packages := modelPackageArns(this, props.ModelPackageGroupName)
 	findModel := awsstepfunctionstasks.NewCallAwsService(this, jsii.String("FindModel"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Comment:   jsii.String("Lists the latest approved model version."),
 		Service:   jsii.String("sagemaker"),

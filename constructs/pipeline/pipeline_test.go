@@ -160,7 +160,6 @@ func keyArn(t *testing.T) string {
 
 func TestTrainingRoleContract(t *testing.T) {
 	key := keyArn(t)
-	group := arn("sagemaker", "model-package-group/mlp-test-models")
 	packages := arn("sagemaker", "model-package/mlp-test-models/*")
 	want := dedupe(sorted(
 		jobStatements("processing", "Processing", "mlp-test-preprocess"),
@@ -172,8 +171,8 @@ func TestTrainingRoleContract(t *testing.T) {
 			`Allow s3:GetObject on {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::artifacts/evaluation/*"]]}`,
 			`Allow s3:ListBucket on {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::artifacts"]]} if {"StringLike":{"s3:prefix":"evaluation/*"}}`,
 			`Allow kms:Decrypt on "arn:aws:kms:eu-west-1:123456789012:key/k"`,
-			// RegisterModel: versions of this pipeline's group only.
-			"Allow sagemaker:CreateModelPackage on " + group,
+			// RegisterModel: versions of this pipeline's group only (a
+			// version is a model-package resource; the group is not one).
 			"Allow sagemaker:CreateModelPackage on " + packages,
 			// Notifications to the encrypted topic.
 			`Allow sns:Publish on {"Ref":"Topic` + topicLogicalSuffix(t) + `"}`,
