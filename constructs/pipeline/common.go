@@ -163,13 +163,10 @@ func newStateMachineRole(scope constructs.Construct, description string) awsiam.
 	})
 }
 
-// modelPackageArns returns the ARN of the model package group called group
-// and the pattern of the ARNs of its versions.
-func modelPackageArns(scope constructs.Construct, group *string) (groupArn, versions *string) {
-	stack := awscdk.Stack_Of(scope)
-	groupArn = stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package-group"), ResourceName: group})
-	versions = stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package"), ResourceName: jsii.String(*group + "/*")})
-	return groupArn, versions
+// modelPackageArns returns the pattern of the ARNs of the versions of the
+// model package group called group.
+func modelPackageArns(scope constructs.Construct, group *string) *string {
+	return awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{Service: jsii.String("sagemaker"), Resource: jsii.String("model-package"), ResourceName: jsii.String(*group + "/*")})
 }
 
 // observability is the topic, key and log group a state machine uses.
@@ -270,7 +267,9 @@ func suppressWildcards(role awsiam.IRole, name string) {
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("Execution logging (logs:*LogDelivery*, DescribeLogGroups, DescribeResourcePolicies, PutResourcePolicy) " +
-				"and X-Ray tracing have no resource-level permissions; AWS requires Resource \"*\" for them."),
+				"and X-Ray tracing have no resource-level permissions; AWS requires Resource \"*\" for them. " +
+				"sagemaker:ListModelPackages is a List call that names no model package; it is granted on \"*\" and " +
+				"narrowed by the group name in the request."),
 			AppliesTo: &[]any{"Resource::*"},
 		},
 		{

@@ -91,7 +91,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		},
 	})
 
-	group, packages := modelPackageArns(this, props.ModelPackageGroupName)
+	packages := modelPackageArns(this, props.ModelPackageGroupName)
 	findModel := awsstepfunctionstasks.NewCallAwsService(this, jsii.String("FindModel"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Comment:   jsii.String("Lists the latest approved model version."),
 		Service:   jsii.String("sagemaker"),
@@ -104,8 +104,15 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 			"SortOrder":             "Descending",
 			"MaxResults":            1,
 		},
-		// ListModelPackages is authorised on the group it lists.
-		IamResources: jsii.Strings(*group, *packages),
+		// ListModelPackages is a List call: it names no model package to
+		// authorize against, and the reference lists no required resource
+		// type for it, so it is granted on "*" (as AWS's managed policy
+		// AmazonSageMakerReadOnly does); the group name narrows the call, and
+		// DescribeModelPackage below stays scoped to the group's versions.
+		// Service Authorization Reference, "Actions, resources, and
+		// condition keys for Amazon SageMaker AI":
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
+		IamResources: jsii.Strings("*"),
 		ResultPath:   jsii.String("$.models"),
 		TaskTimeout:  taskTimeout(),
 	})

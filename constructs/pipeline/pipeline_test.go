@@ -109,6 +109,10 @@ var logsAndTracing = []string{
 	`Allow xray:GetSamplingRules on "*"`, `Allow xray:GetSamplingTargets on "*"`, `Allow xray:PutTelemetryRecords on "*"`, `Allow xray:PutTraceSegments on "*"`,
 }
 
+// listModelPackages is the one grant on "*" besides logsAndTracing: a List
+// call names no model package to authorize against.
+const listModelPackages = `Allow sagemaker:ListModelPackages on "*"`
+
 // jobStatements are what one SageMaker job task adds (see sagemakerjob).
 func jobStatements(kind, Kind, prefix string) []string {
 	job := arn("sagemaker", kind+"-job/"+prefix+"-*")
@@ -156,7 +160,6 @@ func keyArn(t *testing.T) string {
 
 func TestTrainingRoleContract(t *testing.T) {
 	key := keyArn(t)
-	group := arn("sagemaker", "model-package-group/mlp-test-models")
 	packages := arn("sagemaker", "model-package/mlp-test-models/*")
 	want := dedupe(sorted(
 		jobStatements("processing", "Processing", "mlp-test-preprocess"),
@@ -168,8 +171,8 @@ func TestTrainingRoleContract(t *testing.T) {
 			`Allow s3:GetObject on {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::artifacts/evaluation/*"]]}`,
 			`Allow s3:ListBucket on {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::artifacts"]]} if {"StringLike":{"s3:prefix":"evaluation/*"}}`,
 			`Allow kms:Decrypt on "arn:aws:kms:eu-west-1:123456789012:key/k"`,
-			// RegisterModel: versions of this pipeline's group only.
-			"Allow sagemaker:CreateModelPackage on " + group,
+			// RegisterModel: versions of this pipeline's group only (a
+			// version is a model-package resource; the group is not one).
 			"Allow sagemaker:CreateModelPackage on " + packages,
 			// Notifications to the encrypted topic.
 			`Allow sns:Publish on {"Ref":"Topic` + topicLogicalSuffix(t) + `"}`,
@@ -184,14 +187,14 @@ func TestTrainingRoleContract(t *testing.T) {
 
 func TestInferenceRoleContract(t *testing.T) {
 	key := keyArn(t)
-	group := arn("sagemaker", "model-package-group/mlp-test-models")
 	packages := arn("sagemaker", "model-package/mlp-test-models/*")
 	want := dedupe(sorted(
 		jobStatements("processing", "Processing", "mlp-test-infer"),
 		[]string{passRole},
 		[]string{
-			"Allow sagemaker:ListModelPackages on " + group,
-			"Allow sagemaker:ListModelPackages on " + packages,
+			// A List call, on "*"; the versions it finds are described
+			// only within the group.
+			listModelPackages,
 			"Allow sagemaker:DescribeModelPackage on " + packages,
 			`Allow sns:Publish on {"Ref":"Topic` + topicLogicalSuffix(t) + `"}`,
 			"Allow kms:Decrypt on " + key, "Allow kms:GenerateDataKey on " + key,
@@ -223,6 +226,7 @@ func checkNoWildcards(t *testing.T, lines []string) {
 	for _, l := range logsAndTracing {
 		allowed[l] = true
 	}
+	allowed[listModelPackages] = true
 	for _, l := range lines {
 		assert.False(t, strings.HasPrefix(l, "Allow * "), "action * in %q", l)
 		if strings.Contains(l, ` on "*"`) {

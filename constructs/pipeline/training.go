@@ -243,7 +243,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 	if props.ManualApproval {
 		approval = "PendingManualApproval"
 	}
-	groupArn, packageArn := modelPackageArns(this, groupName)
+	packageArn := modelPackageArns(this, groupName)
 	register := awsstepfunctionstasks.NewCallAwsService(this, jsii.String("RegisterModel"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Comment:   jsii.String("Registers the model as a new version in the model package group."),
 		Service:   jsii.String("sagemaker"),
@@ -266,7 +266,13 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 				"S3Uri.$":     fmt.Sprintf("States.Format('s3://%s/%s{}/evaluation.json', $$.Execution.Name)", *artifacts, storage.PrefixEvaluation),
 			}}},
 		},
-		IamResources:   jsii.Strings(*groupArn, *packageArn),
+		// The version it creates is a model-package resource; the
+		// reference lists no other resource type for CreateModelPackage,
+		// so a grant on the group ARN would authorize nothing. Service
+		// Authorization Reference, "Actions, resources, and condition keys
+		// for Amazon SageMaker AI":
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
+		IamResources:   jsii.Strings(*packageArn),
 		ResultSelector: &map[string]any{"ModelPackageArn.$": "$.ModelPackageArn"},
 		ResultPath:     jsii.String("$.registered"),
 		TaskTimeout:    taskTimeout(),
