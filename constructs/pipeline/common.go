@@ -136,9 +136,45 @@ func validateName(field, name string) error {
 // taskTimeout bounds the short SDK and notification tasks.
 var taskTimeout = func() sfn.Timeout { return sfn.Timeout_Duration(awscdk.Duration_Minutes(jsii.Number(5))) }
 
-// sageMakerAPIErrors are the retried errors of the SageMaker SDK tasks:
-// throttling, and SageMaker's errors without a modelled exception.
-var sageMakerAPIErrors = []string{"SageMaker.ThrottlingException", "SageMaker.AmazonSageMakerException"}
+// sageMakerAPIErrors are the retried errors of the SageMaker AWS SDK tasks
+// (arn:aws:states:::aws-sdk:sagemaker:...): throttling and the transient
+// server errors, the common errors every SageMaker action can return
+// ("Common Errors", Amazon SageMaker API Reference,
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html).
+// An AWS SDK integration reports an error as <ServiceName>.<ErrorName>, both
+// in Pascal case, with the suffix "Exception" added where the service's own
+// name lacks it (InternalFailure gives SageMaker.InternalFailureException):
+// "Learning to use AWS service SDK integrations in Step Functions", AWS Step
+// Functions Developer Guide,
+// https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html.
+// SageMaker.AmazonSageMakerException is what the optimized SageMaker
+// integration (createTrainingJob.sync) raises, not an SDK task, so it is
+// not listed here.
+var sageMakerAPIErrors = []string{
+	"SageMaker.ThrottlingException",
+	"SageMaker.InternalFailureException",
+	"SageMaker.ServiceUnavailableException",
+}
+
+// s3APIErrors are the retried errors of the S3 AWS SDK tasks: S3's
+// throttling (SlowDown) and its transient server error (InternalError),
+// from "Error responses", Amazon S3 API Reference,
+// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html,
+// named as AWS SDK integrations name them (see sageMakerAPIErrors): S3's
+// codes lack the Exception suffix, which the integration adds.
+var s3APIErrors = []string{"S3.InternalErrorException", "S3.SlowDownException"}
+
+// snsPublishErrors are the retried errors of the optimized sns:publish
+// integration: SNS throttling (Throttled), its transient server error
+// (InternalError) and the throttling of the topic's KMS key, which Publish
+// reports as KMSThrottling (Publish, Amazon SNS API Reference,
+// https://docs.aws.amazon.com/sns/latest/api/API_Publish.html), named
+// <Service>.<Error>Exception as the service integrations name errors
+// ("Handling errors in Step Functions workflows", AWS Step Functions
+// Developer Guide,
+// https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html),
+// and the task's timeout.
+var snsPublishErrors = []string{"SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException", "States.Timeout"}
 
 // apiRetry is the retry every SDK task gets: a timeout and the given
 // throttling and transient service errors, with exponential backoff and
@@ -176,9 +212,21 @@ type observability struct {
 	logGroup awslogs.LogGroup
 }
 
-// newObservability defines the log group of one state machine and, unless
-// given, the topic and key.
-func newObservability(scope constructs.Construct, props *ObservabilityProps) *observability {
+// LogGroupName returns the name of the log group of the state machine
+// called stateMachine: /aws/vendedlogs/states/<stateMachine>. Step
+// Functions adds every log group it logs to to the account's CloudWatch
+// Logs resource policy, which is limited to 5120 characters; log groups
+// under /aws/vendedlogs/ need no entry there ("Avoiding Amazon CloudWatch
+// Logs resource policy size restrictions", AWS Step Functions Developer
+// Guide, https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
+// The name is fixed, so the logs of a state machine are found by its name.
+func LogGroupName(stateMachine string) string {
+	return "/aws/vendedlogs/states/" + stateMachine
+}
+
+// newObservability defines the log group of the state machine called
+// stateMachine and, unless given, the topic and key.
+func newObservability(scope constructs.Construct, props *ObservabilityProps, stateMachine string) *observability {
 	o := &observability{topic: props.Topic, key: props.EncryptionKey}
 	removal := props.RemovalPolicy
 	if removal == "" {
@@ -197,6 +245,7 @@ func newObservability(scope constructs.Construct, props *ObservabilityProps) *ob
 		retention = awslogs.RetentionDays_ONE_MONTH
 	}
 	o.logGroup = awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(LogGroupName(stateMachine)),
 		EncryptionKey: o.key,
 		Retention:     retention,
 		RemovalPolicy: removal,
@@ -304,13 +353,63 @@ func (o *observability) notify(scope constructs.Construct, id, subject, message 
 		TaskTimeout: taskTimeout(),
 	})
 	task.AddRetry(&sfn.RetryProps{
-		Errors:         jsii.Strings("SNS.ThrottledException", "SNS.InternalErrorException", "States.Timeout"),
+		Errors:         jsii.Strings(snsPublishErrors...),
 		Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
 		BackoffRate:    jsii.Number(2),
 		MaxAttempts:    jsii.Number(4),
 		JitterStrategy: sfn.JitterType_FULL,
 	})
 	return task
+}
+
+// InvalidInputError is the error an execution fails with when its input
+// or its name cannot run the pipeline; the cause names the field and what
+// is wrong with its value.
+const InvalidInputError = "InvalidInput"
+
+// tagRejectedChars are the characters Step Functions allows in execution
+// names but SageMaker rejects in tag values. An execution name must not
+// contain white space, < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : / or
+// control characters (StartExecution, AWS Step Functions API Reference,
+// https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html);
+// a SageMaker tag value must match ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (Tag,
+// Amazon SageMaker API Reference,
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_Tag.html).
+// Of the printable ASCII characters, that leaves these four; the tests
+// derive them from both services' API models.
+var tagRejectedChars = []string{"!", "'", "(", ")"}
+
+// checkExecutionName returns a Choice rule that matches an execution name
+// ($.run, which Configure sets) that SageMaker would reject in the
+// execution tag of every job (sagemakerjob.ExecutionTagKey), and the Pass
+// state it leads to, which stores an InvalidInput error for next.
+//
+// The name is checked rather than left out of the tag: the tag is how a
+// job, its logs and its costs are traced back to the execution, so it
+// should carry the name as it is, and the States Language cannot replace
+// characters. Rejected at once, before any job runs, the execution fails
+// with the reason in its cause; unchecked, CreateProcessingJob would fail
+// with a ValidationException, which the optimized integration reports as
+// the retried SageMaker.AmazonSageMakerException, so only after every
+// retry. Names outside printable ASCII that SageMaker rejects (symbols
+// such as "€") still fail at the first job: wildcards cannot express
+// Unicode classes.
+func checkExecutionName(scope constructs.Construct, next sfn.IChainable) (sfn.Condition, sfn.IChainable) {
+	conds := make([]sfn.Condition, len(tagRejectedChars))
+	for i, c := range tagRejectedChars {
+		conds[i] = sfn.Condition_StringMatches(jsii.String("$.run"), jsii.String("*"+c+"*"))
+	}
+	invalid := sfn.NewPass(scope, jsii.String("InvalidExecutionName"), &sfn.PassProps{
+		Comment: jsii.String("The execution name would be the value of every job's " + sagemakerjob.ExecutionTagKey + " tag, which SageMaker rejects."),
+		Parameters: &map[string]any{
+			"Error": InvalidInputError,
+			"Cause.$": "States.Format('The execution name {} has a character that SageMaker rejects in tag values: ! ( ) or an apostrophe; " +
+				"valid: letters, digits and _ . = + - @. Start the execution again under another name.', $.run)",
+		},
+		ResultPath: jsii.String("$.error"),
+	})
+	invalid.Next(next)
+	return sfn.Condition_Or(conds...), invalid
 }
 
 // failurePath notifies the error a Catch stored at $.error, then fails the

@@ -77,7 +77,8 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, &id)
-	obs := newObservability(this, &props.ObservabilityProps)
+	name := props.Name + "-inference"
+	obs := newObservability(this, &props.ObservabilityProps, name)
 	role := newStateMachineRole(this, "Runs the "+props.Name+" inference state machine.")
 	data := props.Storage.DataBucket().BucketName()
 	configure := sfn.NewPass(this, jsii.String("Configure"), &sfn.PassProps{
@@ -171,12 +172,18 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 	notifyDone.AddCatch(failure, catch)
 
 	hasModel := sfn.NewChoice(this, jsii.String("HasApprovedModel"), nil)
+	badName, invalidName := checkExecutionName(this, failure)
+	validate := sfn.NewChoice(this, jsii.String("ValidateInput"), &sfn.ChoiceProps{
+		Comment: jsii.String("Fails the execution before the job runs when its name cannot run the pipeline."),
+	})
 	definition := configure.
-		Next(findModel).
-		Next(hasModel.
-			When(sfn.Condition_IsPresent(jsii.String("$.models.ModelPackageSummaryList[0]")),
-				describeModel.Next(infer).Next(notifyDone).Next(succeeded), nil).
-			Otherwise(notifyNoModel.Next(noModel)))
-	sm := obs.stateMachine(this, props.Name+"-inference", role, definition, awscdk.Duration_Hours(jsii.Number(24)))
+		Next(validate.
+			When(badName, invalidName, nil).
+			Otherwise(findModel.
+				Next(hasModel.
+					When(sfn.Condition_IsPresent(jsii.String("$.models.ModelPackageSummaryList[0]")),
+						describeModel.Next(infer).Next(notifyDone).Next(succeeded), nil).
+					Otherwise(notifyNoModel.Next(noModel)))))
+	sm := obs.stateMachine(this, name, role, definition, awscdk.Duration_Hours(jsii.Number(24)))
 	return &inferencePipeline{Construct: this, sm: sm, topic: obs.topic}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -119,7 +120,8 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, &id)
-	obs := newObservability(this, &props.ObservabilityProps)
+	name := props.Name + "-training"
+	obs := newObservability(this, &props.ObservabilityProps, name)
 	role := newStateMachineRole(this, "Runs the "+props.Name+" training state machine.")
 	groupName := jsii.String(props.Name + "-models")
 	group := awssagemaker.NewCfnModelPackageGroup(this, jsii.String("ModelPackageGroup"), &awssagemaker.CfnModelPackageGroupProps{
@@ -237,7 +239,7 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 		ResultPath:     jsii.String("$.evaluation"),
 		TaskTimeout:    taskTimeout(),
 	})
-	readEvaluation.AddRetry(apiRetry("S3.InternalErrorException", "S3.SlowDownException"))
+	readEvaluation.AddRetry(apiRetry(s3APIErrors...))
 
 	approval := "Approved"
 	if props.ManualApproval {
@@ -314,17 +316,49 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 	notifyRejected.AddCatch(rejected, &sfn.CatchProps{ResultPath: jsii.String("$.notifyError")})
 	notifySuccess.AddCatch(failure, catch)
 
+	// The merged config is checked before any job runs: the gate compares
+	// numbers only, and a threshold of another type would otherwise run the
+	// whole pipeline to reject the model with a contradictory cause.
+	// IsString, IsBoolean, IsNull and IsNumeric are the type tests of the
+	// Choice state ("Choice workflow state", AWS Step Functions Developer
+	// Guide, https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+	const threshold = "$.config.threshold"
+	example := strconv.FormatFloat(props.GateThreshold, 'g', -1, 64)
+	invalidThreshold := func(id, what string) sfn.IChainable {
+		cause := fmt.Sprintf("The execution input field threshold is %s; valid: a number, such as %s.", what, example)
+		params := map[string]any{"Error": InvalidInputError, "Cause": cause}
+		if strings.Contains(what, "{}") {
+			delete(params, "Cause")
+			params["Cause.$"] = fmt.Sprintf("States.Format('%s', States.JsonToString(%s))", cause, threshold)
+		}
+		return sfn.NewPass(this, jsii.String(id), &sfn.PassProps{
+			Comment:    jsii.String("The gate's threshold must be a number."),
+			Parameters: &params,
+			ResultPath: jsii.String("$.error"),
+		}).Next(failure)
+	}
+	badName, invalidName := checkExecutionName(this, failure)
+	validate := sfn.NewChoice(this, jsii.String("ValidateInput"), &sfn.ChoiceProps{
+		Comment: jsii.String("Fails the execution before any job runs when its name or its input cannot run the pipeline."),
+	})
+	validate.
+		When(badName, invalidName, nil).
+		When(sfn.Condition_IsString(jsii.String(threshold)), invalidThreshold("ThresholdIsAString", "the string {}"), nil).
+		When(sfn.Condition_IsBoolean(jsii.String(threshold)), invalidThreshold("ThresholdIsABoolean", "the boolean {}"), nil).
+		When(sfn.Condition_IsNull(jsii.String(threshold)), invalidThreshold("ThresholdIsNull", "null"), nil).
+		When(sfn.Condition_Not(sfn.Condition_IsNumeric(jsii.String(threshold))), invalidThreshold("ThresholdIsNotANumber", "the object or array {}"), nil)
+
 	definition := defaults.
 		Next(configure).
-		Next(preprocess).
-		Next(train).
-		Next(evaluate).
-		Next(readEvaluation).
-		Next(gate.
-			When(pass, register.Next(notifySuccess).Next(succeeded), nil).
-			Otherwise(notifyRejected.Next(rejected)))
+		Next(validate.Otherwise(preprocess.
+			Next(train).
+			Next(evaluate).
+			Next(readEvaluation).
+			Next(gate.
+				When(pass, register.Next(notifySuccess).Next(succeeded), nil).
+				Otherwise(notifyRejected.Next(rejected)))))
 	timeout := awscdk.Duration_Hours(jsii.Number(24))
-	sm := obs.stateMachine(this, props.Name+"-training", role, definition, timeout)
+	sm := obs.stateMachine(this, name, role, definition, timeout)
 	return &trainingPipeline{Construct: this, sm: sm, group: groupName, topic: obs.topic}
 }
 

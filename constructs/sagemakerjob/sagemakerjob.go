@@ -148,20 +148,25 @@ const (
 )
 
 // retryErrors are the errors Step Functions reports when SageMaker throttles
-// or is out of capacity as the job is created. SageMaker.AmazonSageMakerException
-// is the integration's name for SageMaker errors without a modelled
+// or is out of capacity as the job is created, named as the optimized
+// SageMaker integration (createProcessingJob.sync, createTrainingJob.sync)
+// names them: SageMaker.<Error>Exception. SageMaker.AmazonSageMakerException
+// is that integration's name for SageMaker errors without a modelled
 // exception, throttling ("Rate exceeded") among them, but also a bad request
 // (ValidationException), which therefore fails only after the retries, at
 // most 12.5 minutes later. SageMaker.ResourceLimitExceededException is an
 // account quota (instances, concurrent jobs) in use, which frees up as other
-// jobs end. ThrottlingException is throttling under its own name, as the
-// AWS SageMaker examples retry it. The two SageMaker names are those of the
-// retry example on the SageMaker page of the Step Functions Developer Guide.
+// jobs end. Both are the names of the retry example of "Create and manage
+// Amazon SageMaker AI jobs with Step Functions", AWS Step Functions Developer
+// Guide, https://docs.aws.amazon.com/step-functions/latest/dg/connect-sagemaker.html.
+// An unprefixed name such as ThrottlingException is not retried: no
+// integration reports one ("Handling errors in Step Functions workflows",
+// https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html:
+// task errors other than the States.* ones carry their service's name).
 // A failed job (States.TaskFailed) is not retried: it is a real failure.
 var retryErrors = []string{
 	"SageMaker.AmazonSageMakerException",
 	"SageMaker.ResourceLimitExceededException",
-	"ThrottlingException",
 }
 
 // JobName returns the name of the job that a state with JobNamePrefix prefix

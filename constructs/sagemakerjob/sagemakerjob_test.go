@@ -194,7 +194,7 @@ func jsonOf(t *testing.T, text string) map[string]any {
 
 // defaultRetry is the Retry every job state gets unless NoDefaultRetry.
 const defaultRetry = `[{
-	"ErrorEquals": ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException", "ThrottlingException"],
+	"ErrorEquals": ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException"],
 	"IntervalSeconds": 30, "MaxAttempts": 5, "BackoffRate": 2, "MaxDelaySeconds": 300, "JitterStrategy": "FULL"
 }]`
 

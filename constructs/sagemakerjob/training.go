@@ -118,8 +118,8 @@ type TrainingJobProps struct {
 	// Default: none.
 	Comment string
 	// NoDefaultRetry leaves out the retry on throttling and capacity errors.
-	// Default: false, the state retries SageMaker.AmazonSageMakerException,
-	// SageMaker.ResourceLimitExceededException and ThrottlingException
+	// Default: false, the state retries SageMaker.AmazonSageMakerException
+	// and SageMaker.ResourceLimitExceededException
 	// up to 5 times, 30 seconds apart at first, doubling up to 5 minutes,
 	// with full jitter.
 	NoDefaultRetry bool

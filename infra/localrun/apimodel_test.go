@@ -58,7 +58,7 @@ func TestRunFailsOnARequestTheAPIRejects(t *testing.T) {
 	} {
 		assert.Contains(t, sum.Training.Cause, want)
 	}
-	assert.Equal(t, []string{"Defaults", "Configure", "Preprocess"}, sum.Training.States, "no Catch, no job")
+	assert.Equal(t, []string{"Defaults", "Configure", "ValidateInput", "Preprocess"}, sum.Training.States, "no Catch, no job")
 	assert.Empty(t, sum.Notifications)
 	assert.Empty(t, sum.Inference.Status)
 }

@@ -99,8 +99,8 @@ func drillJob(mode string) int {
 
 // The states an undisturbed run goes through.
 var (
-	trainingStates  = []string{"Defaults", "Configure", "Preprocess", "Train", "Evaluate", "ReadEvaluation", "QualityGate", "RegisterModel", "NotifyRegistered", "Succeeded"}
-	inferenceStates = []string{"Configure", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyDone", "Succeeded"}
+	trainingStates  = []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "Train", "Evaluate", "ReadEvaluation", "QualityGate", "RegisterModel", "NotifyRegistered", "Succeeded"}
+	inferenceStates = []string{"Configure", "ValidateInput", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyDone", "Succeeded"}
 )
 
 // Subjects of the dev environment's notifications.
@@ -294,7 +294,7 @@ func TestDrillJobCrash(t *testing.T) {
 
 	assert.Equal(t, "FAILED", d.Training.Status, d.out)
 	assert.Equal(t, "States.TaskFailed", d.Training.Error)
-	assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "Train", "NotifyFailure", "Failed"}, d.Training.States)
+	assert.Equal(t, []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "Train", "NotifyFailure", "Failed"}, d.Training.States)
 	job := jobFailure(t, d.Training.Cause)
 	assert.Equal(t, "Failed", job["TrainingJobStatus"])
 	assert.True(t, strings.HasPrefix(job["TrainingJobName"], "mlp-dev-train-"), job["TrainingJobName"])
@@ -324,7 +324,7 @@ func TestDrillJobOverrunsMaxRuntime(t *testing.T) {
 
 	assert.Equal(t, "FAILED", d.Training.Status, d.out)
 	assert.Equal(t, "States.TaskFailed", d.Training.Error)
-	assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "Train", "NotifyFailure", "Failed"}, d.Training.States)
+	assert.Equal(t, []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "Train", "NotifyFailure", "Failed"}, d.Training.States)
 	job := jobFailure(t, d.Training.Cause)
 	assert.Equal(t, "Job exceeded its maximum runtime of 60 seconds (StoppingCondition.MaxRuntimeInSeconds) and was stopped.", job["FailureReason"],
 		"the limit the definition asks for, from cdk.json")
@@ -343,8 +343,8 @@ func TestDrillJobOverrunsMaxRuntime(t *testing.T) {
 }
 
 // TestDrillThrottlingIsRetried: the first attempts of the Train job and of
-// FindModel are throttled. The definitions retry ThrottlingException, so
-// both executions succeed, quietly.
+// FindModel are throttled. The definitions retry throttling under the name
+// each integration reports it, so both executions succeed, quietly.
 func TestDrillThrottlingIsRetried(t *testing.T) {
 	type attempt struct {
 		state string
@@ -365,7 +365,7 @@ func TestDrillThrottlingIsRetried(t *testing.T) {
 			if call.RetryCount == 0 {
 				// The names each integration reports throttling under: the
 				// .sync job integration's, and the SDK integration's.
-				name := "ThrottlingException"
+				name := "SageMaker.AmazonSageMakerException"
 				if call.StateName == "FindModel" {
 					name = "SageMaker.ThrottlingException"
 				}
@@ -381,7 +381,7 @@ func TestDrillThrottlingIsRetried(t *testing.T) {
 	assert.Equal(t, inferenceStates, d.Inference.States)
 	assert.Equal(t, []attempt{{"Train", 0}, {"Train", 1}, {"FindModel", 0}, {"FindModel", 1}}, attempts,
 		"each throttled state ran again, as its first retry")
-	assert.Regexp(t, `\.\. Train +retry 1 after [^:]+: ThrottlingException: Rate exceeded`, d.out)
+	assert.Regexp(t, `\.\. Train +retry 1 after [^:]+: SageMaker\.AmazonSageMakerException: Rate exceeded`, d.out)
 	assert.Regexp(t, `\.\. FindModel +retry 1 after [^:]+: SageMaker\.ThrottlingException: Rate exceeded`, d.out)
 
 	assert.Equal(t, []string{subjectRegistered, subjectPredictions}, subjects(d), "no failure notification")
@@ -438,7 +438,7 @@ func TestDrillCorruptedModel(t *testing.T) {
 			require.NotEmpty(t, corrupted)
 			assert.Equal(t, "FAILED", d.Inference.Status, d.out)
 			assert.Equal(t, "States.TaskFailed", d.Inference.Error)
-			assert.Equal(t, []string{"Configure", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
+			assert.Equal(t, []string{"Configure", "ValidateInput", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
 			job := jobFailure(t, d.Inference.Cause)
 			assert.Equal(t, "Failed", job["ProcessingJobStatus"])
 			assert.Regexp(t, tt.reason, job["FailureReason"])
@@ -515,7 +515,7 @@ func TestDrillEmptyInferenceInput(t *testing.T) {
 			require.Equal(t, "SUCCEEDED", d.Training.Status, "%s %s\n%s", d.Training.Error, d.Training.Cause, d.out)
 			assert.Equal(t, "FAILED", d.Inference.Status, d.out)
 			assert.Equal(t, "States.TaskFailed", d.Inference.Error)
-			assert.Equal(t, []string{"Configure", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
+			assert.Equal(t, []string{"Configure", "ValidateInput", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
 			job := jobFailure(t, d.Inference.Cause)
 			assert.Equal(t, tt.reason, containerPaths(d, job["FailureReason"]))
 
@@ -559,7 +559,7 @@ func TestDrillFailureMidInputLeavesNoPredictions(t *testing.T) {
 			require.Equal(t, "SUCCEEDED", d.Training.Status, "%s %s\n%s", d.Training.Error, d.Training.Cause, d.out)
 			assert.Equal(t, "FAILED", d.Inference.Status, d.out)
 			assert.Equal(t, "States.TaskFailed", d.Inference.Error)
-			assert.Equal(t, []string{"Configure", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
+			assert.Equal(t, []string{"Configure", "ValidateInput", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
 			job := jobFailure(t, d.Inference.Cause)
 			assert.Equal(t, fmt.Sprintf(`b.csv:%d: column "Whole_Weight": "heavy" is not a number`, lines+1), job["FailureReason"])
 			if instances > 1 {
@@ -594,7 +594,7 @@ func TestDrillMissingInputPrefix(t *testing.T) {
 
 		assert.Equal(t, "FAILED", d.Training.Status, d.out)
 		assert.Equal(t, "States.TaskFailed", d.Training.Error)
-		assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "NotifyFailure", "Failed"}, d.Training.States)
+		assert.Equal(t, []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "NotifyFailure", "Failed"}, d.Training.States)
 		job := jobFailure(t, d.Training.Cause)
 		m := noObjects.FindStringSubmatch(job["FailureReason"])
 		require.NotNil(t, m, "reason %q", job["FailureReason"])
@@ -612,7 +612,7 @@ func TestDrillMissingInputPrefix(t *testing.T) {
 		require.Equal(t, "SUCCEEDED", d.Training.Status, "%s %s\n%s", d.Training.Error, d.Training.Cause, d.out)
 		assert.Equal(t, "FAILED", d.Inference.Status, d.out)
 		assert.Equal(t, "States.TaskFailed", d.Inference.Error)
-		assert.Equal(t, []string{"Configure", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
+		assert.Equal(t, []string{"Configure", "ValidateInput", "FindModel", "HasApprovedModel", "DescribeModel", "Infer", "NotifyFailure", "Failed"}, d.Inference.States)
 		job := jobFailure(t, d.Inference.Cause)
 		m := noObjects.FindStringSubmatch(job["FailureReason"])
 		require.NotNil(t, m, "reason %q", job["FailureReason"])

@@ -12,6 +12,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/infra/localrun/asl"
+	"github.com/mlpipeline-go/mlpipeline/infra/localrun/local"
 )
 
 func TestMain(m *testing.M) {
@@ -55,7 +58,7 @@ func TestRunTrainsRegistersAndScores(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "SUCCEEDED", sum.Training.Status, "training: %s %s\n%s", sum.Training.Error, sum.Training.Cause, out.String())
 	assert.True(t, sum.GatePassed)
-	assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "Train", "Evaluate", "ReadEvaluation", "QualityGate",
+	assert.Equal(t, []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "Train", "Evaluate", "ReadEvaluation", "QualityGate",
 		"RegisterModel", "NotifyRegistered", "Succeeded"}, sum.Training.States)
 	require.Equal(t, "SUCCEEDED", sum.Inference.Status, "inference: %s %s\n%s", sum.Inference.Error, sum.Inference.Cause, out.String())
 	nonEmpty(t, sum.Model)
@@ -116,7 +119,7 @@ func TestRunFailingJobIsCaughtAndNotified(t *testing.T) {
 	assert.Equal(t, "FAILED", sum.Training.Status)
 	assert.Equal(t, "States.TaskFailed", sum.Training.Error)
 	assert.Contains(t, sum.Training.Cause, `bad.csv:4179: column \"Length\": \"long\" is not a number`, "the job's own message")
-	assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "NotifyFailure", "Failed"}, sum.Training.States)
+	assert.Equal(t, []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "NotifyFailure", "Failed"}, sum.Training.States)
 	assert.NotContains(t, out.String(), "retry", "a failed job is not retried: the Retry lists throttling and capacity errors only")
 	assert.True(t, strings.Contains(out.String(), "notify") && strings.Contains(out.String(), "failed"), "the failure is notified:\n%s", out.String())
 }
@@ -153,6 +156,61 @@ func BenchmarkAbaloneRun(b *testing.B) {
 		sum, err := Run(context.Background(), Options{ProjectDir: project, RunDir: b.TempDir()})
 		if err != nil || sum.Inference.Status != "SUCCEEDED" {
 			b.Fatalf("run: %v %+v", err, sum)
+		}
+	}
+}
+
+// TestRunRejectsANonNumericThreshold: a threshold of another type in the
+// execution input fails the training execution before any job runs, with
+// the field and the value in the cause, and is notified.
+func TestRunRejectsANonNumericThreshold(t *testing.T) {
+	for _, tt := range []struct {
+		value any
+		cause string
+	}{
+		{"8", `The execution input field threshold is the string "8"; valid: a number`},
+		{true, `The execution input field threshold is the boolean true; valid: a number`},
+		{nil, `The execution input field threshold is null; valid: a number`},
+		{[]any{1.0}, `The execution input field threshold is the object or array [1]; valid: a number`},
+	} {
+		var out bytes.Buffer
+		sum, err := Run(context.Background(), Options{ProjectDir: project, RunDir: t.TempDir(), Out: &out,
+			TrainingInput: map[string]any{"threshold": tt.value}})
+		require.NoError(t, err)
+		assert.Equal(t, "FAILED", sum.Training.Status, "%v", tt.value)
+		assert.Equal(t, "InvalidInput", sum.Training.Error, "%v", tt.value)
+		assert.Contains(t, sum.Training.Cause, tt.cause)
+		assert.NotContains(t, sum.Training.States, "Preprocess", "no job runs")
+		assert.Contains(t, sum.Training.States, "NotifyFailure", "the failure is notified")
+	}
+}
+
+// TestExecutionNamesSageMakerRejectsFailAtOnce: an execution name with a
+// character SageMaker rejects in tag values fails both state machines
+// before their first job, instead of after the retries of that job.
+func TestExecutionNamesSageMakerRejectsFailAtOnce(t *testing.T) {
+	defs, _, err := definitions(withDefaults(Options{ProjectDir: project}))
+	require.NoError(t, err)
+	for _, kind := range []string{"training", "inference"} {
+		sm, err := asl.Parse(defs[kind])
+		require.NoError(t, err)
+		var calls []string
+		exec := &asl.Executor{Handlers: map[string]asl.Handler{}}
+		for _, r := range []string{local.ResourcePublish, local.ResourceProcessingJob, local.ResourceTrainingJob, local.ResourceGetObject,
+			local.ResourceCreateModelPackage, local.ResourceListModelPackages, local.ResourceDescribeModelPackage} {
+			exec.Handlers[r] = func(_ context.Context, c asl.Call) (any, error) {
+				calls = append(calls, c.StateName)
+				return map[string]any{"MessageId": "1"}, nil
+			}
+		}
+		for _, name := range []string{"run-(1)", "it's", "now!"} {
+			calls = nil
+			res, err := exec.Run(context.Background(), sm, name, map[string]any{})
+			require.NoError(t, err)
+			assert.Equal(t, "FAILED", res.Status, "%s %s", kind, name)
+			assert.Equal(t, "InvalidInput", res.Error, "%s %s", kind, name)
+			assert.Contains(t, res.Cause, "The execution name "+name+" has a character that SageMaker rejects in tag values")
+			assert.Equal(t, []string{"NotifyFailure"}, calls, "only the failure notification")
 		}
 	}
 }

@@ -26,14 +26,14 @@ var choiceOperand = map[string]string{
 	"NumericEquals": "number", "NumericLessThan": "number", "NumericGreaterThan": "number",
 	"NumericLessThanEquals": "number", "NumericGreaterThanEquals": "number",
 	"StringEquals": "string", "StringLessThan": "string", "StringGreaterThan": "string",
-	"StringLessThanEquals": "string", "StringGreaterThanEquals": "string",
+	"StringLessThanEquals": "string", "StringGreaterThanEquals": "string", "StringMatches": "string",
 	"BooleanEquals": "boolean",
 	"IsPresent":     "boolean", "IsNull": "boolean", "IsNumeric": "boolean", "IsString": "boolean", "IsBoolean": "boolean",
 }
 
 // hasPathVariant lists the operators that also have a *Path form.
 func hasPathVariant(op string) bool {
-	return strings.HasPrefix(op, "Numeric") || strings.HasPrefix(op, "String") || op == "BooleanEquals"
+	return strings.HasPrefix(op, "Numeric") || (strings.HasPrefix(op, "String") && op != "StringMatches") || op == "BooleanEquals"
 }
 
 // compileChoiceRule compiles one rule; top-level rules carry Next, nested ones
@@ -181,6 +181,9 @@ func (r *choiceRule) eval(e *env) (bool, *TaskError) {
 		return (jsonType(v) == "string") == operand.(bool), nil
 	case "IsBoolean":
 		return (jsonType(v) == "boolean") == operand.(bool), nil
+	case "StringMatches":
+		a, ok := v.(string)
+		return ok && wildcardMatch(operand.(string), a), nil
 	case "BooleanEquals":
 		a, okA := v.(bool)
 		b, okB := operand.(bool)
@@ -215,6 +218,56 @@ func (r *choiceRule) eval(e *env) (bool, *TaskError) {
 	default:
 		return cmp == 0, nil
 	}
+}
+
+// wildcardMatch reports whether s matches the StringMatches pattern: "*"
+// stands for any run of characters, possibly empty, and a backslash makes
+// the next character literal, so \* is a "*" and \\ a backslash
+// ("Choice workflow state", AWS Step
+// Functions Developer Guide,
+// https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+func wildcardMatch(pattern, s string) bool {
+	// Parse the pattern into literal runes and wildcards (-1).
+	var pat []rune
+	escaped := false
+	for _, r := range pattern {
+		switch {
+		case escaped:
+			pat, escaped = append(pat, r), false
+		case r == '\\':
+			escaped = true
+		case r == '*':
+			pat = append(pat, -1)
+		default:
+			pat = append(pat, r)
+		}
+	}
+	if escaped {
+		pat = append(pat, '\\')
+	}
+	text := []rune(s)
+	// Greedy matching with backtracking to the last wildcard.
+	p, t, star, mark := 0, 0, -1, 0
+	for t < len(text) {
+		switch {
+		case p < len(pat) && pat[p] == -1:
+			star, mark = p, t
+			p++
+		case p < len(pat) && pat[p] == text[t]:
+			p++
+			t++
+		case star >= 0:
+			p = star + 1
+			mark++
+			t = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pat) && pat[p] == -1 {
+		p++
+	}
+	return p == len(pat)
 }
 
 func compare(less, greater bool) int {

@@ -63,7 +63,7 @@ func TestDevTrainingEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	sm, err := Parse(def)
 	require.NoError(t, err)
-	prefix := []string{"Defaults", "Configure", "Preprocess", "Train", "Evaluate", "ReadEvaluation", "QualityGate"}
+	prefix := []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "Train", "Evaluate", "ReadEvaluation", "QualityGate"}
 
 	t.Run("mse within the threshold registers the model", func(t *testing.T) {
 		var published []map[string]any
@@ -114,7 +114,7 @@ func TestDevTrainingEndToEnd(t *testing.T) {
 		assert.Equal(t, "SageMaker.AmazonSageMakerException", res.Error)
 		assert.Equal(t, "attempt 5", res.Cause)
 		assert.Equal(t, 6, calls, "MaxAttempts 5 means six calls")
-		assert.Equal(t, []string{"Defaults", "Configure", "Preprocess", "Train", "NotifyFailure", "Failed"}, res.States)
+		assert.Equal(t, []string{"Defaults", "Configure", "ValidateInput", "Preprocess", "Train", "NotifyFailure", "Failed"}, res.States)
 		// Rand is 1 in the recorder, so the FULL jitter waits are the caps.
 		assert.Len(t, rec.waits, 5)
 		assert.Equal(t, "Execution exec-1 of mlp-dev training failed: SageMaker.AmazonSageMakerException: attempt 5", published[0]["Message"])
@@ -140,7 +140,7 @@ func TestDevInferenceWithoutModel(t *testing.T) {
 	})
 	res := rec.runJSON(t, sm, `{}`)
 	assert.Equal(t, StatusFailed, res.Status)
-	assert.Equal(t, []string{"Configure", "FindModel", "HasApprovedModel", "NotifyNoModel", "NoApprovedModel"}, res.States)
+	assert.Equal(t, []string{"Configure", "ValidateInput", "FindModel", "HasApprovedModel", "NotifyNoModel", "NoApprovedModel"}, res.States)
 	assert.Equal(t, "NoApprovedModel", res.Error)
 	assert.Len(t, published, 1)
 }

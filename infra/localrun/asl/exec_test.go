@@ -112,7 +112,7 @@ func TestPassResult(t *testing.T) {
 }
 
 func TestChoiceOperators(t *testing.T) {
-	const input = `{"n": 5, "m": 7, "s": "beta", "t": "gamma", "b": true, "nul": null, "obj": {}}`
+	const input = `{"n": 5, "m": 7, "s": "beta", "t": "gamma", "star": "a*b", "b": true, "nul": null, "obj": {}}`
 	tests := []struct {
 		rule  string
 		match bool
@@ -133,6 +133,15 @@ func TestChoiceOperators(t *testing.T) {
 		{`"Variable": "$.s", "StringEqualsPath": "$.t"`, false},
 		{`"Variable": "$.s", "StringLessThan": "gamma"`, true},
 		{`"Variable": "$.n", "StringEquals": "5"`, false},
+		{`"Variable": "$.s", "StringMatches": "b*a"`, true},
+		{`"Variable": "$.s", "StringMatches": "*et*"`, true},
+		{`"Variable": "$.s", "StringMatches": "*x*"`, false},
+		{`"Variable": "$.s", "StringMatches": "beta*"`, true},
+		{`"Variable": "$.s", "StringMatches": "bet"`, false},
+		{`"Variable": "$.s", "StringMatches": "b*t*a*"`, true},
+		{`"Variable": "$.star", "StringMatches": "a\\*b"`, true},
+		{`"Variable": "$.s", "StringMatches": "bet\\*"`, false},
+		{`"Variable": "$.n", "StringMatches": "*"`, false},
 		{`"Variable": "$.b", "BooleanEquals": true`, true},
 		{`"Variable": "$.s", "BooleanEquals": true`, false},
 		{`"Variable": "$.nope", "IsPresent": false`, true},
