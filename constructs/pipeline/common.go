@@ -257,15 +257,54 @@ func newObservability(scope constructs.Construct, props *ObservabilityProps, sta
 }
 
 // NewTopic defines a notification topic encrypted with key that accepts
-// only TLS connections, and lets CloudWatch alarms publish to it.
+// only TLS connections, and lets this account's CloudWatch alarms publish
+// to it.
+//
+// The topic's policy replaces SNS's default one, which is what let
+// CloudWatch publish, so it must allow cloudwatch.amazonaws.com itself;
+// aws:SourceAccount and aws:SourceArn (this account's alarms in this
+// Region) keep other accounts' alarms from using that grant, as "Using
+// Amazon SNS topics for CloudWatch alarms" (CloudWatch User Guide,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html)
+// and "Example cases for Amazon SNS access control" (SNS Developer Guide,
+// https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html)
+// show. A publisher to an encrypted topic also needs kms:GenerateDataKey*
+// and kms:Decrypt on the topic's key ("Configuring AWS KMS permissions" in
+// "Key management", SNS Developer Guide,
+// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html), with
+// the same conditions ("Cross-service confused deputy prevention", IAM User
+// Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
 func NewTopic(scope constructs.Construct, id string, key awskms.IKey) awssns.Topic {
 	topic := awssns.NewTopic(scope, jsii.String(id), &awssns.TopicProps{
 		MasterKey:  key,
 		EnforceSSL: jsii.Bool(true),
 	})
-	// Alarms publish to an encrypted topic only if the key lets them.
-	key.Grant(awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
-		jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey*"))
+	stack := awscdk.Stack_Of(scope)
+	alarms := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("cloudwatch"),
+		Resource:     jsii.String("alarm"),
+		ResourceName: jsii.String("*"),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	fromOwnAlarms := &map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		"ArnLike":      map[string]any{"aws:SourceArn": alarms},
+	}
+	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: fromOwnAlarms,
+	}))
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToUseTheKeyForTheTopic"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: fromOwnAlarms,
+	}), jsii.Bool(true))
 	return topic
 }
 

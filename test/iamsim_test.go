@@ -1,0 +1,89 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/internal/cfn"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamsim"
+)
+
+// TestAlarmNotificationsReachTheTopic replays, against every environment's
+// synthesized policies and with a real IAM evaluator, what CloudWatch does
+// when a failed-execution alarm fires: it publishes to the encrypted topic
+// and uses the topic's key. The topic policy replaces SNS's default one,
+// so without its own grant to cloudwatch.amazonaws.com the alarm fires into
+// nothing. Another account's alarm must stay denied.
+func TestAlarmNotificationsReachTheTopic(t *testing.T) {
+	if _, err := os.Stat("../node_modules/@cloud-copilot/iam-simulate"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node_modules is missing: run npm ci (scripts/test.sh does)")
+		}
+		t.Skip("node_modules is missing: run npm ci (scripts/test.sh does)")
+	}
+	for _, stack := range stacks {
+		name := *stack.StackName()
+		t.Run(name, func(t *testing.T) {
+			template, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+			require.NoError(t, err)
+			doc, err := cfn.Parse(template)
+			require.NoError(t, err)
+			policies, err := iamsim.FromTemplate(template)
+			require.NoError(t, err)
+			topics, alarms, keys := doc.IDs("AWS::SNS::Topic"), doc.IDs("AWS::CloudWatch::Alarm"), doc.IDs("AWS::KMS::Key")
+			require.NotEmpty(t, topics)
+			require.NotEmpty(t, alarms)
+			var reqs []iamsim.Request
+			for _, topic := range topics {
+				topicArn, err := doc.Ref(topic)
+				require.NoError(t, err)
+				keyArn := topicKey(t, doc, topic)
+				require.Contains(t, keys, keyArn.id, "the topic's key is in the stack")
+				for _, alarm := range alarms {
+					alarmArn, err := doc.ARN(alarm)
+					require.NoError(t, err)
+					ctx := map[string]any{"aws:SourceAccount": cfn.AccountID, "aws:SourceArn": alarmArn}
+					reqs = append(reqs,
+						iamsim.Request{Principal: "cloudwatch.amazonaws.com", Action: "sns:Publish", Resource: topicArn, Context: ctx},
+						iamsim.Request{Principal: "cloudwatch.amazonaws.com", Action: "kms:GenerateDataKey", Resource: keyArn.arn, Context: ctx},
+						iamsim.Request{Principal: "cloudwatch.amazonaws.com", Action: "kms:Decrypt", Resource: keyArn.arn, Context: ctx})
+				}
+			}
+			_, err = iamsim.Check(context.Background(), "..", policies, reqs)
+			require.NoError(t, err, "CloudWatch alarms must reach the topic")
+
+			// An alarm of another account is refused by the conditions.
+			topicArn, _ := doc.Ref(topics[0])
+			other := map[string]any{"aws:SourceAccount": "111122223333", "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:111122223333:alarm:x"}
+			got, err := iamsim.Evaluate(context.Background(), "..", policies, []iamsim.Request{
+				{Principal: "cloudwatch.amazonaws.com", Action: "sns:Publish", Resource: topicArn, Context: other}})
+			require.NoError(t, err)
+			assert.False(t, got[0].Allowed(), "another account's alarm: %s", got[0])
+		})
+	}
+}
+
+type keyRef struct{ id, arn string }
+
+// topicKey returns the key that encrypts topic (its KmsMasterKeyId).
+func topicKey(t *testing.T, doc *cfn.Template, topic string) keyRef {
+	t.Helper()
+	ref := doc.Resources[topic].Properties["KmsMasterKeyId"]
+	m, ok := ref.(map[string]any)
+	require.True(t, ok, "topic %s is encrypted with a key of the stack: %v", topic, ref)
+	var id string
+	if att, ok := m["Fn::GetAtt"].([]any); ok {
+		id, _ = att[0].(string)
+	} else if r, ok := m["Ref"].(string); ok {
+		id = r
+	}
+	arn, err := doc.ARN(id)
+	require.NoError(t, err)
+	return keyRef{id, arn}
+}
