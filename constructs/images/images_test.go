@@ -283,12 +283,15 @@ func TestDockerfileBuildsEveryJob(t *testing.T) {
 		"--mount=type=cache,target=/go/pkg/mod",
 		`CGO_ENABLED=0`,
 		`go build -trimpath -ldflags="-s -w" -o /out/`,
-		"FROM gcr.io/distroless/static-debian12:nonroot\n",
+		"FROM gcr.io/distroless/static-debian12\n",
 		"COPY --from=build /out/ " + binDir + "\n",
-		"USER nonroot:nonroot\n",
+		// SageMaker mounts /opt/ml owned by root: a non-root job could not
+		// write its outputs there.
+		"USER root:root\n",
 	} {
 		assert.Contains(t, df, want)
 	}
+	assert.NotContains(t, df, "nonroot", "the jobs run as root, as SageMaker's own images do")
 	assert.NotContains(t, df, "ENTRYPOINT [", "no default entrypoint: every job names its binary")
 	assert.NotContains(t, df, "\nCMD", "no default command")
 }
