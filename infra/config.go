@@ -118,6 +118,9 @@ type Environment struct {
 	// ManualApproval registers new model versions as pending approval by a
 	// person instead of approved.
 	ManualApproval bool
+	// InferenceAttributions makes batch inference add each row's TreeSHAP
+	// attributions per column to the predictions (infer -attributions).
+	InferenceAttributions bool
 	// Hyperparameters are passed to the training job (XGBoost's names; the
 	// train job checks names and values).
 	Hyperparameters map[string]string
@@ -257,6 +260,7 @@ type rawEnvironment struct {
 	NotificationEmail string            `json:"notificationEmail"`
 	LogRetentionDays  *int              `json:"logRetentionDays"`
 	ManualApproval    *bool             `json:"manualApproval"`
+	Attributions      *bool             `json:"inferenceAttributions"`
 	Hyperparameters   map[string]string `json:"hyperparameters"`
 	Tags              map[string]string `json:"tags"`
 	Security          rawSecurity       `json:"security"`
@@ -386,9 +390,10 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 		NotificationEmail: raw.NotificationEmail,
 		LogRetentionDays:  valueOr(raw.LogRetentionDays, defaultRetentionDays),
 		// Production models wait for a person unless configured otherwise.
-		ManualApproval:  valueOr(raw.ManualApproval, name == "prod"),
-		Hyperparameters: raw.Hyperparameters,
-		Tags:            raw.Tags,
+		ManualApproval:        valueOr(raw.ManualApproval, name == "prod"),
+		InferenceAttributions: valueOr(raw.Attributions, false),
+		Hyperparameters:       raw.Hyperparameters,
+		Tags:                  raw.Tags,
 	}
 	if env.Account != "" && !accountRE.MatchString(env.Account) {
 		bad("account", strconv.Quote(env.Account), "a 12-digit AWS account ID, or omit it for an environment-agnostic stack")

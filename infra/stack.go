@@ -101,6 +101,7 @@ func NewPipelineStack(scope constructs.Construct, env Environment) awscdk.Stack 
 		ModelPackageGroupName: training.ModelPackageGroupName(),
 		Infer:                 jobResources(env.Jobs[Infer]),
 		Security:              security,
+		Attributions:          env.InferenceAttributions,
 	})
 	pipeline.NewSchedules(stack, "Schedules", &pipeline.SchedulesProps{
 		Training:           training.StateMachine(),

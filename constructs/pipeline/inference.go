@@ -37,6 +37,10 @@ type InferencePipelineProps struct {
 	Infer JobResources
 	// Security hardens the inference job. Default: see JobSecurity.
 	Security JobSecurity
+	// Attributions adds each row's exact TreeSHAP attributions per schema
+	// column to the predictions (the infer job's -attributions).
+	// Default: false.
+	Attributions bool
 }
 
 // validate reports the first prop that NewInferencePipeline cannot honour.
@@ -142,6 +146,7 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 		Role:             props.JobRole,
 		ImageUri:         props.Image.ImageUri(),
 		Entrypoint:       props.Image.Entrypoint("infer"),
+		Arguments:        inferArguments(props.Attributions),
 		Inputs: []sagemakerjob.Input{
 			{Name: "model", S3UriPath: "$.model.modelDataUrl", LocalPath: "/opt/ml/processing/model"},
 			// Each instance gets its own share of the input files.
@@ -186,4 +191,12 @@ func NewInferencePipeline(scope constructs.Construct, id string, props *Inferenc
 					Otherwise(notifyNoModel.Next(noModel)))))
 	sm := obs.stateMachine(this, name, role, definition, awscdk.Duration_Hours(jsii.Number(24)))
 	return &inferencePipeline{Construct: this, sm: sm, topic: obs.topic}
+}
+
+// inferArguments returns the infer job's arguments.
+func inferArguments(attributions bool) []string {
+	if attributions {
+		return []string{"-attributions"}
+	}
+	return nil
 }

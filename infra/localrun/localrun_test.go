@@ -214,3 +214,27 @@ func TestExecutionNamesSageMakerRejectsFailAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWithInferenceAttributions: inferenceAttributions in cdk.json
+// reaches the batch inference job, whose predictions then carry each row's
+// attributions per schema column.
+func TestRunWithInferenceAttributions(t *testing.T) {
+	explained := cdkJSONWith(t, func(dev map[string]any) { dev["inferenceAttributions"] = true })
+	sum, err := Run(context.Background(), Options{ProjectDir: project, CDKJSON: explained, RunDir: t.TempDir()})
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", sum.Inference.Status)
+	require.NotEmpty(t, sum.Predictions)
+	out, err := os.ReadFile(sum.Predictions[0])
+	require.NoError(t, err)
+	header, _, _ := strings.Cut(string(out), "\n")
+	// The bundled data's columns, the target (last) left out.
+	raw, err := os.ReadFile(filepath.Join(project, "data", "abalone", "abalone.csv"))
+	require.NoError(t, err)
+	columns, _, _ := strings.Cut(string(raw), "\n")
+	names := strings.Split(columns, ",")
+	want := "prediction"
+	for _, c := range names[:len(names)-1] {
+		want += ",shap_" + c
+	}
+	assert.Equal(t, want+",shap_expected_value", header)
+}
