@@ -26,23 +26,23 @@ type pathElement struct {
 	// zero is the fraction of training rows (by cover) that follow the
 	// path at this feature's splits; one is 1 if the explained row does,
 	// else 0.
-	zero, one float64
+	zero, one float32
 	// weight is the proportion of feature subsets of each size, the
 	// permutation weight of the algorithm.
-	weight float64
+	weight float32
 }
 
 // extendPath adds a feature with the given fractions to path[:depth],
 // updating the subset weights (the paper's EXTEND).
-func extendPath(path []pathElement, depth int, zero, one float64, feature int32) {
+func extendPath(path []pathElement, depth int, zero, one float32, feature int32) {
 	path[depth] = pathElement{feature: feature, zero: zero, one: one}
 	if depth == 0 {
 		path[0].weight = 1
 	}
-	d := float64(depth + 1)
+	d := float32(depth + 1)
 	for i := depth - 1; i >= 0; i-- {
-		path[i+1].weight += one * path[i].weight * float64(i+1) / d
-		path[i].weight = zero * path[i].weight * float64(depth-i) / d
+		path[i+1].weight += one * path[i].weight * float32(i+1) / d
+		path[i].weight = zero * path[i].weight * float32(depth-i) / d
 	}
 }
 
@@ -50,14 +50,14 @@ func extendPath(path []pathElement, depth int, zero, one float64, feature int32)
 func unwindPath(path []pathElement, depth, k int) {
 	one, zero := path[k].one, path[k].zero
 	next := path[depth].weight
-	d := float64(depth + 1)
+	d := float32(depth + 1)
 	for i := depth - 1; i >= 0; i-- {
 		if one != 0 {
 			w := path[i].weight
-			path[i].weight = next * d / (float64(i+1) * one)
-			next = w - path[i].weight*zero*float64(depth-i)/d
+			path[i].weight = next * d / (float32(i+1) * one)
+			next = w - path[i].weight*zero*float32(depth-i)/d
 		} else {
-			path[i].weight = path[i].weight * d / (zero * float64(depth-i))
+			path[i].weight = path[i].weight * d / (zero * float32(depth-i))
 		}
 	}
 	for i := k; i < depth; i++ {
@@ -67,18 +67,18 @@ func unwindPath(path []pathElement, depth, k int) {
 
 // unwoundSum is the total weight path[:depth+1] would have with element k
 // removed, without removing it.
-func unwoundSum(path []pathElement, depth, k int) float64 {
+func unwoundSum(path []pathElement, depth, k int) float32 {
 	one, zero := path[k].one, path[k].zero
 	next := path[depth].weight
-	d := float64(depth + 1)
-	total := 0.0
+	d := float32(depth + 1)
+	var total float32
 	for i := depth - 1; i >= 0; i-- {
 		if one != 0 {
-			w := next * d / (float64(i+1) * one)
+			w := next * d / (float32(i+1) * one)
 			total += w
-			next = path[i].weight - w*zero*float64(depth-i)/d
+			next = path[i].weight - w*zero*float32(depth-i)/d
 		} else if zero != 0 {
-			total += path[i].weight / zero * d / float64(depth-i)
+			total += path[i].weight / zero * d / float32(depth-i)
 		}
 	}
 	return total
@@ -89,15 +89,15 @@ func unwoundSum(path []pathElement, depth, k int) float64 {
 // is built right after it, so one buffer of (maxDepth+3)(maxDepth+4)/2
 // elements serves the whole walk. zero, one and feature describe the
 // split that led here (feature -1 at the root).
-func (t *tree) treeShap(row []float32, phi []float64, node int32, parent []pathElement, depth int, zero, one float64, feature int32) {
+func (t *tree) treeShap(row []float32, phi []float64, node int32, parent []pathElement, depth int, zero, one float32, feature int32) {
 	path := parent[depth+1:]
 	copy(path, parent[:depth+1])
 	extendPath(path, depth, zero, one, feature)
 	if t.left[node] < 0 {
-		leaf := float64(t.cond[node])
+		leaf := t.cond[node]
 		for i := 1; i <= depth; i++ {
 			e := path[i]
-			phi[e.feature] += unwoundSum(path, depth, i) * (e.one - e.zero) * leaf
+			phi[e.feature] += float64(unwoundSum(path, depth, i) * (e.one - e.zero) * leaf)
 		}
 		return
 	}
@@ -111,8 +111,8 @@ func (t *tree) treeShap(row []float32, phi []float64, node int32, parent []pathE
 	} else if !(x < t.cond[node]) {
 		hot, cold = cold, hot
 	}
-	cover := float64(t.sumHess[node])
-	inZero, inOne := 1.0, 1.0
+	cover := t.sumHess[node]
+	inZero, inOne := float32(1), float32(1)
 	// A feature already on the path is taken off and put back below
 	// with the fractions of both its splits combined.
 	for k := 0; k <= depth; k++ {
@@ -123,8 +123,8 @@ func (t *tree) treeShap(row []float32, phi []float64, node int32, parent []pathE
 			break
 		}
 	}
-	t.treeShap(row, phi, hot, path, depth+1, float64(t.sumHess[hot])/cover*inZero, inOne, split)
-	t.treeShap(row, phi, cold, path, depth+1, float64(t.sumHess[cold])/cover*inZero, 0, split)
+	t.treeShap(row, phi, hot, path, depth+1, t.sumHess[hot]/cover*inZero, inOne, split)
+	t.treeShap(row, phi, cold, path, depth+1, t.sumHess[cold]/cover*inZero, 0, split)
 }
 
 // meanValue returns the expected leaf value of the subtree at node over
