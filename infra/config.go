@@ -233,7 +233,10 @@ var gateMetrics = map[string]gateMetric{
 }
 
 var (
-	envNameRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
+	// 15 characters at most: every name derived from it must fit, and the
+	// longest is the job name prefix mlp-<env>-preprocess, which
+	// sagemakerjob caps at 30 characters.
+	envNameRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,14}$`)
 	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	instanceTypeRE = regexp.MustCompile(`^ml\.[a-z][a-z0-9-]*\.(medium|large|[0-9]*xlarge|metal)$`)
@@ -350,7 +353,7 @@ func LoadEnvironments(environments any, selector string) ([]Environment, error) 
 func parseEnvironment(name string, data json.RawMessage) (Environment, error) {
 	if !envNameRE.MatchString(name) {
 		return Environment{}, &ConfigError{Env: name, Field: "name", Value: strconv.Quote(name),
-			Valid: "1 to 16 lowercase letters, digits or hyphens, starting with a letter"}
+			Valid: "1 to 15 lowercase letters, digits or hyphens, starting with a letter"}
 	}
 	if unknown := unknownFields(data, reflect.TypeFor[rawEnvironment](), ""); len(unknown) > 0 {
 		return Environment{}, &ConfigError{Env: name, Field: unknown[0], Value: "(unknown field)",

@@ -312,7 +312,7 @@ func TestLoadEnvironmentsShape(t *testing.T) {
 	}{
 		{"missing", nil, `context key "environments" is missing: cdk.json must define the environments`},
 		{"not an object", []any{"dev"}, `context key "environments" must be an object keyed by environment name, got ["dev"]`},
-		{"bad name", map[string]any{"Dev Env": validEnv()}, `environment "Dev Env": name = "Dev Env" is invalid; valid: 1 to 16 lowercase letters, digits or hyphens, starting with a letter`},
+		{"bad name", map[string]any{"Dev Env": validEnv()}, `environment "Dev Env": name = "Dev Env" is invalid; valid: 1 to 15 lowercase letters, digits or hyphens, starting with a letter`},
 		{"environment not an object", map[string]any{"dev": "small"}, `environment "dev": (environment) = a JSON string is invalid; valid: a JSON object`},
 	}
 	for _, tt := range tests {

@@ -283,3 +283,24 @@ func TestSecureProfile(t *testing.T) {
 		}
 	})
 }
+
+// TestLongestEnvironmentNameSynthesizes: every name derived from the
+// longest environment name that configuration accepts fits its limit, in
+// the profile with the most resources (prod's, secure); one character more
+// is a configuration error, not a crash in synthesis.
+func TestLongestEnvironmentNameSynthesizes(t *testing.T) {
+	context, err := infra.ReadContext("../cdk.json")
+	require.NoError(t, err)
+	prod := context[infra.EnvironmentsContextKey].(map[string]any)["prod"]
+	longest := "p" + strings.Repeat("r", 14)
+	envs, err := infra.LoadEnvironments(map[string]any{longest: prod}, "")
+	require.NoError(t, err)
+	outdir := t.TempDir()
+	app := infra.NewApp(context, outdir)
+	stack := infra.NewPipelineStack(app, envs[0])
+	template := assertions.Template_FromStack(stack, nil)
+	assert.NotEmpty(t, *template.FindResources(jsii.String("AWS::StepFunctions::StateMachine"), nil))
+
+	_, err = infra.LoadEnvironments(map[string]any{longest + "x": prod}, "")
+	assert.ErrorContains(t, err, `name = "`+longest+`x" is invalid; valid: 1 to 15 lowercase letters`)
+}
