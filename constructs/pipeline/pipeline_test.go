@@ -357,3 +357,20 @@ func TestJobSecurity(t *testing.T) {
 		assert.NotContains(t, fmt.Sprint(def), "VpcConfig", "%s without JobSecurity", name)
 	}
 }
+
+// TestLogGroups: each state machine logs to /aws/vendedlogs/states/<its
+// name>, encrypted, with the configured retention and removal policy.
+func TestLogGroups(t *testing.T) {
+	groups := template.FindResources(jsii.String("AWS::Logs::LogGroup"), nil)
+	var names []string
+	for _, g := range *groups {
+		props := (*g)["Properties"].(map[string]any)
+		names = append(names, props["LogGroupName"].(string))
+		assert.NotNil(t, props["KmsKeyId"], "log group %v is encrypted", props["LogGroupName"])
+		assert.EqualValues(t, 30, props["RetentionInDays"], "default retention of one month")
+		assert.Equal(t, "Retain", (*g)["DeletionPolicy"], "default removal policy")
+	}
+	sort.Strings(names)
+	assert.Equal(t, []string{"/aws/vendedlogs/states/mlp-test-inference", "/aws/vendedlogs/states/mlp-test-training"}, names)
+	assert.Equal(t, "/aws/vendedlogs/states/x", LogGroupName("x"))
+}
