@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlpipeline-go/mlpipeline/internal/schedule"
 )
 
 // EnvironmentsContextKey is the CDK context key holding the environments,
@@ -240,8 +242,6 @@ var (
 	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	instanceTypeRE = regexp.MustCompile(`^ml\.[a-z][a-z0-9-]*\.(medium|large|[0-9]*xlarge|metal)$`)
-	rateRE         = regexp.MustCompile(`^rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)$`)
-	cronRE         = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
 	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	roleNameRE     = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	roleArnRE      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
@@ -441,8 +441,11 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 		{"schedules.inference", env.Schedules.Inference},
 		{"schedules.retraining", env.Schedules.Retraining},
 	} {
-		if s.expr != "" && !rateRE.MatchString(s.expr) && !cronRE.MatchString(s.expr) {
-			bad(s.field, strconv.Quote(s.expr), `an EventBridge expression such as "rate(1 day)" or "cron(0 6 * * ? *)", or "" for off`)
+		if s.expr == "" {
+			continue
+		}
+		if err := schedule.Validate(s.expr); err != nil {
+			bad(s.field, fmt.Sprintf("%q (%v)", s.expr, err), `an EventBridge schedule expression such as "rate(1 day)" or "cron(0 6 * * ? *)" (see README.md), or "" for off`)
 		}
 	}
 
