@@ -407,7 +407,7 @@ func Evaluate(ctx context.Context, projectDir string, p *Policies, reqs []Reques
 		if !isService(r.Principal) {
 			ids, ok := p.Identity[r.Principal]
 			if !ok {
-				return nil, fmt.Errorf("iamsim: %s %s on %s: the principal is not a role of the template; add a principal from outside it with AddPrincipal", r.Principal, r.Action, r.Resource)
+				return nil, fmt.Errorf("iamsim: %s %s on %s: the principal is not a role of the template, so its identity policies are not known; add one from outside the template with AddPrincipal", r.Principal, r.Action, r.Resource)
 			}
 			for _, id := range ids {
 				if _, ok := p.Documents[id]; !ok && strings.HasPrefix(id, "aws-managed:") {
