@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,21 +22,11 @@ import (
 // so without its own grant to cloudwatch.amazonaws.com the alarm fires into
 // nothing. Another account's alarm must stay denied.
 func TestAlarmNotificationsReachTheTopic(t *testing.T) {
-	if _, err := os.Stat("../node_modules/@cloud-copilot/iam-simulate"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("node_modules is missing: run npm ci (scripts/test.sh does)")
-		}
-		t.Skip("node_modules is missing: run npm ci (scripts/test.sh does)")
-	}
+	requireIAMEvaluator(t)
 	for _, stack := range stacks {
 		name := *stack.StackName()
 		t.Run(name, func(t *testing.T) {
-			template, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
-			require.NoError(t, err)
-			doc, err := cfn.Parse(template)
-			require.NoError(t, err)
-			policies, err := iamsim.FromTemplate(template)
-			require.NoError(t, err)
+			doc, policies := stackPolicies(t, stack)
 			topics, alarms, keys := doc.IDs("AWS::SNS::Topic"), doc.IDs("AWS::CloudWatch::Alarm"), doc.IDs("AWS::KMS::Key")
 			require.NotEmpty(t, topics)
 			require.NotEmpty(t, alarms)
@@ -55,7 +46,7 @@ func TestAlarmNotificationsReachTheTopic(t *testing.T) {
 						iamsim.Request{Principal: "cloudwatch.amazonaws.com", Action: "kms:Decrypt", Resource: keyArn.arn, Context: ctx})
 				}
 			}
-			_, err = iamsim.Check(context.Background(), "..", policies, reqs)
+			_, err := iamsim.Check(context.Background(), "..", policies, reqs)
 			require.NoError(t, err, "CloudWatch alarms must reach the topic")
 
 			// An alarm of another account is refused by the conditions.
@@ -86,4 +77,79 @@ func topicKey(t *testing.T, doc *cfn.Template, topic string) keyRef {
 	arn, err := doc.ARN(id)
 	require.NoError(t, err)
 	return keyRef{id, arn}
+}
+
+// requireIAMEvaluator skips the test, or fails it under CI, when the IAM
+// evaluator (@cloud-copilot/iam-simulate) is not installed.
+func requireIAMEvaluator(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("../node_modules/@cloud-copilot/iam-simulate"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node_modules is missing: run npm ci (scripts/test.sh does)")
+		}
+		t.Skip("node_modules is missing: run npm ci (scripts/test.sh does)")
+	}
+}
+
+// stackPolicies returns stack's template, resolved by package cfn, and
+// its IAM policies for iamsim.
+func stackPolicies(t *testing.T, stack awscdk.Stack) (*cfn.Template, *iamsim.Policies) {
+	t.Helper()
+	template, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	require.NoError(t, err)
+	doc, err := cfn.Parse(template)
+	require.NoError(t, err)
+	policies, err := iamsim.FromTemplate(template)
+	require.NoError(t, err)
+	return doc, policies
+}
+
+// administratorAccess is the AWS managed policy AdministratorAccess, as
+// the AWS Managed Policy Reference gives it: the identity policy of the
+// principals from outside the stack that these tests send, so that what
+// denies them is the stack's resource policies alone.
+var administratorAccess = map[string]any{"Version": "2012-10-17", "Statement": []any{
+	map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}}}
+
+// addAdministrators adds the principals arns, from outside the stack,
+// with AdministratorAccess.
+func addAdministrators(t *testing.T, policies *iamsim.Policies, arns ...string) {
+	t.Helper()
+	policies.Documents["AdministratorAccess"] = administratorAccess
+	for _, arn := range arns {
+		require.NoError(t, policies.AddPrincipal(arn, "AdministratorAccess"))
+	}
+}
+
+// notDenied is the result a case wants when the evaluator cannot tell
+// Allowed: no statement denies the request, and what would allow it is
+// not in the stack's policies.
+const notDenied = "not ExplicitlyDenied"
+
+// decisionCase is a request and what the evaluator must decide: want is
+// Allowed, ExplicitlyDenied (by the statements denies names, see
+// iamsim.Decision.ExplicitDenies) or notDenied.
+type decisionCase struct {
+	iamsim.Request
+	want   string
+	denies []string
+}
+
+// assertDecisions evaluates the cases in one batch and checks each.
+func assertDecisions(t *testing.T, policies *iamsim.Policies, cases []decisionCase) {
+	t.Helper()
+	reqs := make([]iamsim.Request, len(cases))
+	for i, c := range cases {
+		reqs[i] = c.Request
+	}
+	got, err := iamsim.Evaluate(context.Background(), "..", policies, reqs)
+	require.NoError(t, err)
+	for i, d := range got {
+		if cases[i].want == notDenied {
+			assert.NotContains(t, []string{"ExplicitlyDenied", "Error"}, d.Result, "%s", d)
+			continue
+		}
+		assert.Equal(t, cases[i].want, d.Result, "%s", d)
+		assert.Equal(t, cases[i].denies, d.ExplicitDenies(), "denying statements of %s", d)
+	}
 }

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -11,9 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlpipeline-go/mlpipeline/constructs/storage"
 	"github.com/mlpipeline-go/mlpipeline/infra"
 	"github.com/mlpipeline-go/mlpipeline/internal/cfn"
-	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamsim"
 )
 
 // byoVpcStack is staging's configuration with its own VPC and an admin
@@ -69,19 +71,31 @@ func TestSecureProfileInExistingVpc(t *testing.T) {
 		assert.Equal(t, []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, vpc["Subnets"], "%s subnets", where)
 		assert.Equal(t, []any{resolved(t, stack, jobSG, "GroupId")}, vpc["SecurityGroupIds"], "%s security groups", where)
 	}
-	for id, p := range resources(t, stack, "AWS::S3::BucketPolicy") {
-		if strings.HasPrefix(id, "StorageAccessLogBucket") {
-			continue
-		}
-		doc := p["PolicyDocument"].(map[string]any)
-		denied, _ := iamtest.Denied(t, doc, iamtest.Request{Action: "s3:GetObject", PrincipalArn: "arn:aws:iam::123456789012:role/data/DataAdmin"})
-		assert.False(t, denied, "%s: the admin role reads", id)
-		denied, _ = iamtest.Denied(t, doc, iamtest.Request{Action: "s3:GetObject", PrincipalArn: "arn:aws:iam::123456789012:role/DataAdmin"})
-		assert.True(t, denied, "%s: a role of the same name on another path is not the admin role", id)
-	}
 	for _, e := range nagFindings(assertions.Annotations_FromStack(stack), "error") {
 		t.Errorf("error %s", e)
 	}
+
+	// The admin role, on its path, reads both buckets; a role of the same
+	// name on another path is not the admin role, though an administrator
+	// too.
+	t.Run("bucket policies", func(t *testing.T) {
+		requireIAMEvaluator(t)
+		doc, policies := stackPolicies(t, stack)
+		admin, sameName := "arn:aws:iam::123456789012:role/data/DataAdmin", "arn:aws:iam::123456789012:role/DataAdmin"
+		addAdministrators(t, policies, admin, sameName)
+		tls := map[string]any{"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
+		var cases []decisionCase
+		for _, prefix := range []string{"StorageDataBucket", "StorageArtifactBucket"} {
+			bucket, err := doc.ARN(logicalID(t, stack, "AWS::S3::Bucket", prefix))
+			require.NoError(t, err)
+			object := bucket + "/" + storage.PrefixModels + "model.tar.gz"
+			cases = append(cases,
+				decisionCase{iamsim.Request{Principal: admin, Action: "s3:GetObject", Resource: object, Context: tls, Note: "the admin role reads"}, "Allowed", nil},
+				decisionCase{iamsim.Request{Principal: sameName, Action: "s3:GetObject", Resource: object, Context: tls, Note: "the same name on another path reads"},
+					"ExplicitlyDenied", []string{"DenyObjectAccessToOtherPrincipals"}})
+		}
+		assertDecisions(t, policies, cases)
+	})
 }
 
 // jobSettings are the parts of one SageMaker job state's parameters that
@@ -237,42 +251,69 @@ func TestSecureProfile(t *testing.T) {
 			}
 			assert.ElementsMatch(t, []string{"s3", "ecr.api", "ecr.dkr", "logs", "sagemaker.api", "sts"}, services, "VPC endpoints")
 
-			// The bucket policies: the pipeline's roles and the admin role
-			// get through; anyone else, and any upload without the key, do not.
-			jobRole := jsonOf(t, map[string]any{"Fn::GetAtt": []any{logicalID(t, stack, "AWS::IAM::Role", "JobRole"), "Arn"}})
-			trainingRole := jsonOf(t, map[string]any{"Fn::GetAtt": []any{logicalID(t, stack, "AWS::IAM::Role", "TrainingRole"), "Arn"}})
-			inferenceRole := jsonOf(t, map[string]any{"Fn::GetAtt": []any{logicalID(t, stack, "AWS::IAM::Role", "InferenceRole"), "Arn"}})
-			admin := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":role/MlPipelineAdmin"]]}`
-			sse := map[string]string{"aws:SecureTransport": "true", "s3:x-amz-server-side-encryption": "aws:kms",
-				"s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn}
-			policies := resources(t, stack, "AWS::S3::BucketPolicy")
-			checked := 0
-			for id, p := range policies {
-				if strings.HasPrefix(id, "StorageAccessLogBucket") {
-					continue
+			// The bucket policies, decided by a real IAM evaluator with the
+			// stack's identity and bucket policies: the pipeline's roles get
+			// what they are granted and the admin role through; anyone
+			// else, even an administrator, and any upload without the key,
+			// are denied.
+			t.Run("bucket policies", func(t *testing.T) {
+				requireIAMEvaluator(t)
+				doc, policies := stackPolicies(t, stack)
+				arn := func(typ, prefix string) string {
+					a, err := doc.ARN(logicalID(t, stack, typ, prefix))
+					require.NoError(t, err)
+					return a
 				}
-				checked++
-				doc := p["PolicyDocument"].(map[string]any)
-				for _, tt := range []struct {
-					who, action string
-					context     map[string]string
-					denied      bool
+				jobRole, trainingRole, inferenceRole := arn("AWS::IAM::Role", "JobRole"), arn("AWS::IAM::Role", "TrainingRole"), arn("AWS::IAM::Role", "InferenceRole")
+				admin, analyst, alice := "arn:aws:iam::123456789012:role/MlPipelineAdmin", "arn:aws:iam::123456789012:role/Analyst", "arn:aws:iam::123456789012:user/alice"
+				addAdministrators(t, policies, admin, analyst, alice)
+				tls := map[string]any{"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
+				with := func(kv ...string) map[string]any {
+					c := maps.Clone(tls)
+					for i := 0; i < len(kv); i += 2 {
+						c[kv[i]] = kv[i+1]
+					}
+					return c
+				}
+				sse := with("s3:x-amz-server-side-encryption", "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id", arn("AWS::KMS::Key", "StorageKey"))
+				others := []string{"DenyObjectAccessToOtherPrincipals"}
+				noKey := []string{"DenyUploadsWithoutSSEKMS", "DenyUploadsWithOtherKeys"}
+				var cases []decisionCase
+				for _, b := range []struct {
+					prefix, read, write string
+					// trainingReads is what the training state machine
+					// reads there (evaluation.json); "" where it reads
+					// nothing: RestrictAccess lets the same roles through
+					// both buckets, and the role is granted nothing in
+					// this one, so only no denial can be asserted.
+					trainingReads string
 				}{
-					{jobRole, "s3:GetObject", sse, false},
-					{jobRole, "s3:PutObject", sse, false},
-					{trainingRole, "s3:GetObject", sse, false},
-					{admin, "s3:PutObject", sse, false},
-					{inferenceRole, "s3:GetObject", sse, true},
-					{"arn:aws:iam::123456789012:role/Analyst", "s3:GetObject", sse, true},
-					{"arn:aws:iam::123456789012:user/alice", "s3:ListBucket", sse, true},
-					{jobRole, "s3:PutObject", map[string]string{"aws:SecureTransport": "true"}, true},
-					{admin, "s3:PutObject", map[string]string{"aws:SecureTransport": "true", "s3:x-amz-server-side-encryption": "AES256"}, true},
+					{"StorageDataBucket", storage.PrefixRaw, storage.PrefixCurated, ""},
+					{"StorageArtifactBucket", storage.PrefixModels, storage.PrefixEvaluation, storage.PrefixEvaluation},
 				} {
-					denied, _ := iamtest.Denied(t, doc, iamtest.Request{Action: tt.action, PrincipalArn: tt.who, Context: tt.context})
-					assert.Equal(t, tt.denied, denied, "%s: %s by %s with %v denied", id, tt.action, tt.who, tt.context)
+					bucket := arn("AWS::S3::Bucket", b.prefix)
+					read, write := bucket+"/"+b.read+"part-0.csv", bucket+"/"+b.write+"part-0.csv"
+					training := decisionCase{iamsim.Request{Principal: trainingRole, Action: "s3:GetObject", Resource: read, Context: tls}, notDenied, nil}
+					if b.trainingReads != "" {
+						training = decisionCase{iamsim.Request{Principal: trainingRole, Action: "s3:GetObject", Resource: bucket + "/" + b.trainingReads + "evaluation.json", Context: tls}, "Allowed", nil}
+					}
+					for _, c := range []decisionCase{
+						{iamsim.Request{Principal: jobRole, Action: "s3:GetObject", Resource: read, Context: tls}, "Allowed", nil},
+						{iamsim.Request{Principal: jobRole, Action: "s3:PutObject", Resource: write, Context: sse}, "Allowed", nil},
+						training,
+						{iamsim.Request{Principal: admin, Action: "s3:PutObject", Resource: write, Context: sse}, "Allowed", nil},
+						{iamsim.Request{Principal: inferenceRole, Action: "s3:GetObject", Resource: read, Context: tls}, "ExplicitlyDenied", others},
+						{iamsim.Request{Principal: analyst, Action: "s3:GetObject", Resource: read, Context: tls}, "ExplicitlyDenied", others},
+						{iamsim.Request{Principal: alice, Action: "s3:ListBucket", Resource: bucket, Context: with("s3:prefix", b.read)}, "ExplicitlyDenied", others},
+						{iamsim.Request{Principal: jobRole, Action: "s3:PutObject", Resource: write, Context: tls}, "ExplicitlyDenied", noKey},
+						{iamsim.Request{Principal: admin, Action: "s3:PutObject", Resource: write, Context: with("s3:x-amz-server-side-encryption", "AES256")}, "ExplicitlyDenied", noKey},
+					} {
+						c.Note = b.prefix
+						cases = append(cases, c)
+					}
 				}
-			}
-			assert.Equal(t, 2, checked, "data and artifact bucket policies")
+				assertDecisions(t, policies, cases)
+			})
 		})
 	}
 	t.Run("dev", func(t *testing.T) {

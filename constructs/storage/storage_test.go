@@ -1,9 +1,12 @@
 package storage
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
-	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +17,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlpipeline-go/mlpipeline/internal/cfn"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamsim"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamtest"
 )
 
 // The templates under test, built once in one app: jsii costs seconds per app.
@@ -23,7 +31,7 @@ var (
 	byoTemplate        assertions.Template // key and buckets brought
 	byoStorage         Storage
 	grantTemplate      assertions.Template // a role granted one prefix each way
-	restrictedTemplate assertions.Template // RestrictAccess to one role, DESTROY
+	restrictedTemplate assertions.Template // a role granted a prefix of each bucket, RestrictAccess to it and an admin role, DESTROY
 )
 
 func TestMain(m *testing.M) {
@@ -58,6 +66,10 @@ func TestMain(m *testing.M) {
 	rs := NewStorage(restricted, "Storage", &StorageProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
 	jobRole := awsiam.NewRole(restricted, jsii.String("JobRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("sagemaker.amazonaws.com"), nil)})
 	admin := awsiam.Role_FromRoleName(restricted, jsii.String("Admin"), jsii.String("MlPipelineAdmin"), nil)
+	rs.GrantReadData(jobRole, PrefixRaw)
+	rs.GrantWriteData(jobRole, PrefixCurated)
+	rs.GrantReadArtifacts(jobRole, PrefixModels)
+	rs.GrantWriteArtifacts(jobRole, PrefixModels)
 	rs.RestrictAccess([]awsiam.IRole{jobRole, admin})
 	byoStorage.RestrictAccess([]awsiam.IRole{role})
 
@@ -209,76 +221,184 @@ func TestGrantsAreLimitedToPrefix(t *testing.T) {
 	assert.Equal(t, want, iamtest.Permissions(t, grantTemplate, ""), "permissions of GrantReadData(raw/) + GrantWriteData(curated/)")
 }
 
-// bucketPolicy returns the policy document of the bucket whose logical ID
-// starts with prefix.
-func bucketPolicy(t *testing.T, template assertions.Template, prefix string) map[string]any {
+// administratorAccess is the AWS managed policy AdministratorAccess, as
+// the AWS Managed Policy Reference gives it: the identity policy the
+// outside principals of these tests have, so that what denies them is the
+// bucket policy alone.
+var administratorAccess = map[string]any{"Version": "2012-10-17", "Statement": []any{
+	map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}}}
+
+// lambdaBasicExecutionRole is the ARN of the AWS managed policy of CDK's
+// auto-delete provider role, and lambdaBasicExecutionPolicy its text as
+// the AWS Managed Policy Reference gives it (version 1).
+const lambdaBasicExecutionRole = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+var lambdaBasicExecutionPolicy = map[string]any{"Version": "2012-10-17", "Statement": []any{
+	map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": "*"}}}
+
+// resourceID returns the logical ID of the one resource of type typ
+// whose logical ID starts with prefix.
+func resourceID(t *testing.T, doc *cfn.Template, typ, prefix string) string {
 	t.Helper()
-	for _, res := range *template.FindResources(jsii.String("AWS::S3::BucketPolicy"), nil) {
-		props := (*res)["Properties"].(map[string]any)
-		if ref, _ := props["Bucket"].(map[string]any)["Ref"].(string); strings.HasPrefix(ref, prefix) {
-			return props["PolicyDocument"].(map[string]any)
+	var ids []string
+	for _, id := range doc.IDs(typ) {
+		if strings.HasPrefix(id, prefix) {
+			ids = append(ids, id)
 		}
 	}
-	t.Fatalf("no bucket policy for %s", prefix)
-	return nil
+	require.Len(t, ids, 1, "%s resources starting with %s", typ, prefix)
+	return ids[0]
 }
 
-func TestRestrictAccessDenies(t *testing.T) {
-	const (
-		jobRole   = `{"Fn::GetAtt":["JobRole014917C6","Arn"]}`
-		key       = `{"Fn::GetAtt":["StorageKeyBAA9457B","Arn"]}`
-		admin     = `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":role/MlPipelineAdmin"]]}`
-		other     = "arn:aws:iam::123456789012:role/Analyst"
-		autoClean = `{"Fn::GetAtt":["CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092","Arn"]}`
-	)
-	kms := func(keyID string) map[string]string {
-		return map[string]string{"s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": keyID}
-	}
-	tls := map[string]string{"aws:SecureTransport": "true"}
-	tests := []struct {
-		name    string
-		req     iamtest.Request
-		wantSid string
-	}{
-		{"job reads", iamtest.Request{Action: "s3:GetObject", PrincipalArn: jobRole, Context: tls}, ""},
-		{"job lists", iamtest.Request{Action: "s3:ListBucket", PrincipalArn: jobRole, Context: tls}, ""},
-		{"job uploads with the key", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole, Context: kms(key)}, ""},
-		{"admin reads", iamtest.Request{Action: "s3:GetObjectVersion", PrincipalArn: admin, Context: tls}, ""},
-		{"auto-delete provider deletes", iamtest.Request{Action: "s3:DeleteObject", PrincipalArn: autoClean, Context: tls}, ""},
-		{"other role reads", iamtest.Request{Action: "s3:GetObject", PrincipalArn: other, Context: tls}, "DenyObjectAccessToOtherPrincipals"},
-		{"other role lists", iamtest.Request{Action: "s3:ListBucketVersions", PrincipalArn: other, Context: tls}, "DenyObjectAccessToOtherPrincipals"},
-		{"other role deletes", iamtest.Request{Action: "s3:DeleteObject", PrincipalArn: other, Context: tls}, "DenyObjectAccessToOtherPrincipals"},
-		{"other role uploads with the key", iamtest.Request{Action: "s3:PutObject", PrincipalArn: other, Context: kms(key)}, "DenyObjectAccessToOtherPrincipals"},
-		{"unencrypted upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole}, "DenyUploadsWithoutSSEKMS"},
-		{"SSE-S3 upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole,
-			Context: map[string]string{"s3:x-amz-server-side-encryption": "AES256"}}, "DenyUploadsWithoutSSEKMS"},
-		{"aws/s3 key upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole,
-			Context: map[string]string{"s3:x-amz-server-side-encryption": "aws:kms"}}, "DenyUploadsWithOtherKeys"},
-		{"other key upload", iamtest.Request{Action: "s3:PutObject", PrincipalArn: jobRole,
-			Context: kms("arn:aws:kms:eu-west-1:123456789012:key/other")}, "DenyUploadsWithOtherKeys"},
-		{"job without TLS", iamtest.Request{Action: "s3:GetObject", PrincipalArn: jobRole,
-			Context: map[string]string{"aws:SecureTransport": "false"}}, ""},
-		{"other role manages the bucket", iamtest.Request{Action: "s3:PutBucketTagging", PrincipalArn: other, Context: tls}, ""},
-	}
-	for _, bucket := range []string{"StorageDataBucket", "StorageArtifactBucket"} {
-		policy := bucketPolicy(t, restrictedTemplate, bucket)
-		for _, tt := range tests {
-			denied, sid := iamtest.Denied(t, policy, tt.req)
-			if tt.name == "job without TLS" {
-				// Denied by the TLS statement EnforceSSL adds, whose Sid is unset.
-				assert.True(t, denied, "%s: %s denied", bucket, tt.name)
-				continue
-			}
-			assert.Equal(t, tt.wantSid != "", denied, "%s: %s denied", bucket, tt.name)
-			assert.Equal(t, tt.wantSid, sid, "%s: %s denying statement", bucket, tt.name)
+// tlsStatement returns the 1-based position of the statement of policy
+// that denies requests without TLS (EnforceSSL's, which has no Sid).
+func tlsStatement(t *testing.T, policy any) int {
+	t.Helper()
+	statements, _ := policy.(map[string]any)["Statement"].([]any)
+	for i, st := range statements {
+		cond, _ := st.(map[string]any)["Condition"].(map[string]any)
+		if b, _ := cond["Bool"].(map[string]any); b["aws:SecureTransport"] == "false" {
+			return i + 1
 		}
 	}
-	// Brought buckets keep their owner's policy; the access-log bucket is
-	// written by the S3 logging service, which has no principal ARN.
+	t.Fatalf("no statement denies aws:SecureTransport false in %v", policy)
+	return 0
+}
+
+// notDenied is the result a case wants when the evaluator cannot tell
+// Allowed: no statement denies the request, and what allows it is outside
+// the templates' policies.
+const notDenied = "not ExplicitlyDenied"
+
+// TestRestrictAccessDenies evaluates requests to the restricted buckets
+// with a real IAM evaluator (internal/iamsim), against the template's
+// identity and bucket policies: the granted role, the administrator's
+// role and CDK's auto-delete provider get through, anyone else is denied
+// whatever their own policies allow, and so is any upload without the key
+// or any request without TLS.
+func TestRestrictAccessDenies(t *testing.T) {
+	template, err := json.Marshal(restrictedTemplate.ToJSON())
+	require.NoError(t, err)
+	doc, err := cfn.Parse(template)
+	require.NoError(t, err)
+	policies, err := iamsim.FromTemplate(template)
+	require.NoError(t, err)
+	arn := func(typ, prefix string) string {
+		a, err := doc.ARN(resourceID(t, doc, typ, prefix))
+		require.NoError(t, err)
+		return a
+	}
+	jobRole := arn("AWS::IAM::Role", "JobRole")
+	autoClean := arn("AWS::IAM::Role", "CustomS3AutoDeleteObjectsCustomResourceProviderRole")
+	key := arn("AWS::KMS::Key", "StorageKey")
+	// Roles from outside the template, with administrator permissions of
+	// their own: the admin role RestrictAccess lets in and one it does not.
+	admin := "arn:aws:iam::123456789012:role/MlPipelineAdmin"
+	other := "arn:aws:iam::123456789012:role/Analyst"
+	policies.Documents["AdministratorAccess"] = administratorAccess
+	require.NoError(t, policies.AddPrincipal(admin, "AdministratorAccess"))
+	require.NoError(t, policies.AddPrincipal(other, "AdministratorAccess"))
+	policies.SetAWSManagedPolicy(lambdaBasicExecutionRole, lambdaBasicExecutionPolicy)
+
+	tls := map[string]any{"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
+	with := func(kv ...string) map[string]any {
+		c := maps.Clone(tls)
+		for i := 0; i < len(kv); i += 2 {
+			c[kv[i]] = kv[i+1]
+		}
+		return c
+	}
+	sseKMS := func(keyArn string) map[string]any {
+		return with("s3:x-amz-server-side-encryption", "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id", keyArn)
+	}
+	const (
+		read  = "read"  // an object under the prefix the job role reads
+		write = "write" // an object under the prefix the job role writes
+		list  = "list"  // the bucket, listing the prefix the job role reads
+	)
+	tests := []struct {
+		name, who, action, on string
+		context               map[string]any
+		want                  string   // Allowed, ExplicitlyDenied or notDenied
+		denies                []string // the denying statements; "tls" for EnforceSSL's
+	}{
+		{"job reads", jobRole, "s3:GetObject", read, tls, "Allowed", nil},
+		{"job lists", jobRole, "s3:ListBucket", list, tls, "Allowed", nil},
+		{"job uploads with the key", jobRole, "s3:PutObject", write, sseKMS(key), "Allowed", nil},
+		{"admin reads", admin, "s3:GetObjectVersion", read, tls, "Allowed", nil},
+		// The bucket policy allows the provider its deletes.
+		{"auto-delete provider deletes", autoClean, "s3:DeleteObject", read, tls, "Allowed", nil},
+		{"other role reads", other, "s3:GetObject", read, tls, "ExplicitlyDenied", []string{"DenyObjectAccessToOtherPrincipals"}},
+		{"other role lists", other, "s3:ListBucketVersions", list, tls, "ExplicitlyDenied", []string{"DenyObjectAccessToOtherPrincipals"}},
+		{"other role deletes", other, "s3:DeleteObject", read, tls, "ExplicitlyDenied", []string{"DenyObjectAccessToOtherPrincipals"}},
+		{"other role uploads with the key", other, "s3:PutObject", write, sseKMS(key), "ExplicitlyDenied", []string{"DenyObjectAccessToOtherPrincipals"}},
+		// Without the header, the key ID is missing too.
+		{"unencrypted upload", jobRole, "s3:PutObject", write, tls, "ExplicitlyDenied", []string{"DenyUploadsWithoutSSEKMS", "DenyUploadsWithOtherKeys"}},
+		{"SSE-S3 upload", jobRole, "s3:PutObject", write, with("s3:x-amz-server-side-encryption", "AES256"),
+			"ExplicitlyDenied", []string{"DenyUploadsWithoutSSEKMS", "DenyUploadsWithOtherKeys"}},
+		{"aws/s3 key upload", jobRole, "s3:PutObject", write, with("s3:x-amz-server-side-encryption", "aws:kms"),
+			"ExplicitlyDenied", []string{"DenyUploadsWithOtherKeys"}},
+		{"other key upload", jobRole, "s3:PutObject", write, sseKMS("arn:aws:kms:eu-west-1:123456789012:key/other"),
+			"ExplicitlyDenied", []string{"DenyUploadsWithOtherKeys"}},
+		{"job without TLS", jobRole, "s3:GetObject", read, map[string]any{"aws:SecureTransport": "false"}, "ExplicitlyDenied", []string{"tls"}},
+		// Bucket settings stay open to the account's administrators
+		// (CloudFormation manages them), within their own policies.
+		{"other role manages the bucket", other, "s3:PutBucketTagging", list, tls, "Allowed", nil},
+	}
+	type expectation struct {
+		want   string
+		denies []string
+	}
+	var reqs []iamsim.Request
+	var wants []expectation
+	for _, bucket := range []struct{ prefix, read, write string }{
+		{"StorageDataBucket", PrefixRaw, PrefixCurated},
+		{"StorageArtifactBucket", PrefixModels, PrefixModels},
+	} {
+		bucketArn := arn("AWS::S3::Bucket", bucket.prefix)
+		tlsSt := fmt.Sprintf("statement %d", tlsStatement(t, policies.Documents[policies.Resource[bucketArn]]))
+		for _, tt := range tests {
+			r := iamsim.Request{Principal: tt.who, Action: tt.action, Context: tt.context, Note: bucket.prefix + ": " + tt.name}
+			switch tt.on {
+			case read:
+				r.Resource = bucketArn + "/" + bucket.read + "part-0.csv"
+			case write:
+				r.Resource = bucketArn + "/" + bucket.write + "part-0.csv"
+			case list:
+				r.Resource = bucketArn
+				if tt.action == "s3:ListBucket" {
+					r.Context = with("s3:prefix", bucket.read)
+				}
+			}
+			denies := slices.Clone(tt.denies)
+			if i := slices.Index(denies, "tls"); i >= 0 {
+				denies[i] = tlsSt
+			}
+			reqs = append(reqs, r)
+			wants = append(wants, expectation{tt.want, denies})
+		}
+	}
+	// The access-log bucket is written by the S3 logging service, whose
+	// LogDeliveryWrite ACL grant the evaluator does not model: it must not
+	// be denied. Brought buckets keep their owner's policy.
+	dataArn := arn("AWS::S3::Bucket", "StorageDataBucket")
+	reqs = append(reqs, iamsim.Request{Principal: "logging.s3.amazonaws.com", Action: "s3:PutObject",
+		Resource: arn("AWS::S3::Bucket", "StorageAccessLogBucket") + "/data/2026-01-01-00-00-00-0000000000000000",
+		Context:  with("aws:SourceAccount", cfn.AccountID, "aws:SourceArn", dataArn), Note: "the logging service writes access logs"})
+	wants = append(wants, expectation{notDenied, nil})
 	byoTemplate.ResourceCountIs(jsii.String("AWS::S3::BucketPolicy"), jsii.Number(0))
-	logs := bucketPolicy(t, restrictedTemplate, "StorageAccessLogBucket")
-	denied, _ := iamtest.Denied(t, logs, iamtest.Request{Action: "s3:PutObject", Context: tls})
-	assert.False(t, denied, "the logging service writes access logs")
+
+	got, err := iamsim.Evaluate(context.Background(), "", policies, reqs)
+	require.NoError(t, err)
+	for i, d := range got {
+		if wants[i].want == notDenied {
+			assert.NotEqual(t, "ExplicitlyDenied", d.Result, "%s", d)
+			assert.NotEqual(t, "Error", d.Result, "%s", d)
+			continue
+		}
+		assert.Equal(t, wants[i].want, d.Result, "%s", d)
+		assert.Equal(t, wants[i].denies, d.ExplicitDenies(), "denying statements of %s", d)
+	}
 }
 
 func TestGrantRejectsWidePrefixes(t *testing.T) {

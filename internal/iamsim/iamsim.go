@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,6 +100,27 @@ type Decision struct {
 // Allowed tells whether AWS would allow the request.
 func (d Decision) Allowed() bool { return d.Result == "Allowed" }
 
+// ExplicitDenies names the statements that explicitly denied the request,
+// each by its Sid or, when it has none, as "statement N" (its 1-based
+// position in its policy); none unless Result is ExplicitlyDenied.
+func (d Decision) ExplicitDenies() []string {
+	if d.Result != "ExplicitlyDenied" {
+		return nil
+	}
+	var names []string
+	for _, st := range d.Deciding {
+		if st.Effect != "Deny" {
+			continue
+		}
+		if st.Sid != "" {
+			names = append(names, st.Sid)
+		} else {
+			names = append(names, fmt.Sprintf("statement %d", st.Index))
+		}
+	}
+	return names
+}
+
 // String describes the decision: principal, action, resource, result and
 // the deciding statements.
 func (d Decision) String() string {
@@ -122,7 +144,11 @@ func (d Decision) String() string {
 
 // Policies are a template's IAM policies, resolved to deployed ARNs.
 type Policies struct {
-	// Identity maps a role ARN to the names of its identity policies.
+	// Identity maps the ARN of every role the template defines, and of
+	// every principal added with AddPrincipal, to the names of its
+	// identity policies (none for a role that has none). An AWS managed
+	// policy, whose text is not in the template, is named
+	// "aws-managed:<its ARN>" (see SetAWSManagedPolicy).
 	Identity map[string][]string
 	// Resource maps a resource ARN (bucket, key, topic, role) to the name
 	// of its resource policy (a role's is its trust policy).
@@ -165,6 +191,9 @@ func FromTemplate(template []byte) (*Policies, error) {
 		arn, err := doc.ARN(id)
 		if err != nil {
 			return nil, err
+		}
+		if _, ok := p.Identity[arn]; !ok {
+			p.Identity[arn] = nil // known, if it has no identity policy
 		}
 		if trust, ok := props["AssumeRolePolicyDocument"]; ok {
 			if err := add(id+" trust policy", trust); err != nil {
@@ -266,6 +295,37 @@ func FromTemplate(template []byte) (*Policies, error) {
 	return p, nil
 }
 
+// AddPrincipal makes the principal arn, a role or user the template does
+// not define (an administrator's role, another team's role), known to
+// Evaluate, with the identity policies named (documents of p.Documents,
+// added there by the caller). With none, the principal has no identity
+// policy: only a resource policy can allow its requests. Evaluate refuses
+// requests of principals neither defined nor added, so that a mistyped
+// ARN does not pass as a principal without permissions.
+func (p *Policies) AddPrincipal(arn string, policies ...string) error {
+	if !strings.HasPrefix(arn, "arn:") || isService(arn) {
+		return fmt.Errorf("iamsim: AddPrincipal(%q): not an IAM principal ARN; valid: arn:aws:iam::<account>:role/<name> or :user/<name>", arn)
+	}
+	if _, ok := p.Identity[arn]; ok {
+		return fmt.Errorf("iamsim: AddPrincipal(%q): the principal is already known, with the policies %v", arn, p.Identity[arn])
+	}
+	for _, name := range policies {
+		if _, ok := p.Documents[name]; !ok {
+			return fmt.Errorf("iamsim: AddPrincipal(%q): no policy document named %q", arn, name)
+		}
+	}
+	p.Identity[arn] = slices.Clone(policies)
+	return nil
+}
+
+// SetAWSManagedPolicy gives the text of the AWS managed policy arn (as
+// AWS publishes it in the AWS Managed Policy Reference), so that Evaluate
+// can decide requests of the template's roles that have it; without it,
+// such requests are an error, as their permissions are not known.
+func (p *Policies) SetAWSManagedPolicy(arn string, document any) {
+	p.Documents["aws-managed:"+arn] = document
+}
+
 // refTo returns the logical ID a {"Ref": id} names.
 func refTo(v any) (string, bool) {
 	m, ok := v.(map[string]any)
@@ -289,6 +349,17 @@ func (p *Policies) resourcePolicy(arn string) string {
 	return ""
 }
 
+// hasKey tells whether context sets the condition key key; IAM's keys
+// are case-insensitive.
+func hasKey(context map[string]any, key string) bool {
+	for k := range context {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
 // isService tells whether a principal is a service principal.
 func isService(principal string) bool {
 	return !strings.HasPrefix(principal, "arn:") && strings.HasSuffix(principal, ".amazonaws.com")
@@ -298,8 +369,14 @@ func isService(principal string) bool {
 // projectDir holds package.json and scripts/iamsim.mjs; "" finds it above
 // the working directory (the folder with go.mod). Its node_modules is
 // installed first when missing or stale (see EnsureTools). A request by a
-// role the template does not define is an error: its policies are not
-// known.
+// principal the template does not define and AddPrincipal did not add is
+// an error: its policies are not known. So is one by a role with an AWS
+// managed policy whose text SetAWSManagedPolicy did not give.
+//
+// For a request by an IAM principal, Evaluate sets the condition keys AWS
+// sets on every such request, aws:PrincipalArn and aws:PrincipalAccount
+// (IAM User Guide, "AWS global condition context keys"), from the
+// principal's ARN, unless the request's Context sets them.
 func Evaluate(ctx context.Context, projectDir string, p *Policies, reqs []Request) ([]Decision, error) {
 	if len(reqs) == 0 {
 		return nil, nil
@@ -323,17 +400,27 @@ func Evaluate(ctx context.Context, projectDir string, p *Policies, reqs []Reques
 	}{Policies: p.Documents}
 	for _, r := range reqs {
 		w := wireRequest{Request: r, Account: p.Account, Identity: []string{}, ResourcePolicy: p.resourcePolicy(r.Resource)}
+		w.Context = maps.Clone(r.Context)
+		if w.Context == nil {
+			w.Context = map[string]any{}
+		}
 		if !isService(r.Principal) {
-			ids := p.Identity[r.Principal]
+			ids, ok := p.Identity[r.Principal]
+			if !ok {
+				return nil, fmt.Errorf("iamsim: %s %s on %s: the principal is not a role of the template, so its identity policies are not known; add one from outside the template with AddPrincipal", r.Principal, r.Action, r.Resource)
+			}
 			for _, id := range ids {
-				if strings.HasPrefix(id, "aws-managed:") {
-					return nil, fmt.Errorf("%s %s: the role has the AWS managed policy %s, whose text is not in the template", r.Principal, r.Action, strings.TrimPrefix(id, "aws-managed:"))
+				if _, ok := p.Documents[id]; !ok && strings.HasPrefix(id, "aws-managed:") {
+					return nil, fmt.Errorf("iamsim: %s %s: the role has the AWS managed policy %s, whose text is not in the template; give it with SetAWSManagedPolicy", r.Principal, r.Action, strings.TrimPrefix(id, "aws-managed:"))
 				}
 			}
 			w.Identity = append(w.Identity, ids...)
-		}
-		if w.Context == nil {
-			w.Context = map[string]any{}
+			if !hasKey(w.Context, "aws:PrincipalArn") {
+				w.Context["aws:PrincipalArn"] = r.Principal
+			}
+			if parts := strings.SplitN(r.Principal, ":", 6); len(parts) == 6 && !hasKey(w.Context, "aws:PrincipalAccount") {
+				w.Context["aws:PrincipalAccount"] = parts[4]
+			}
 		}
 		batch.Requests = append(batch.Requests, w)
 	}
