@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -151,5 +152,75 @@ func assertDecisions(t *testing.T, policies *iamsim.Policies, cases []decisionCa
 		}
 		assert.Equal(t, cases[i].want, d.Result, "%s", d)
 		assert.Equal(t, cases[i].denies, d.ExplicitDenies(), "denying statements of %s", d)
+	}
+}
+
+// TestServicePrincipalsAreConfined: the service principals the stack
+// trusts act only for this account's resources. CloudWatch Logs may use
+// the key for the account's log groups, which it names in the encryption
+// context, and EventBridge may assume the scheduler role for the
+// account's rules; the same services acting for another account's log
+// group or rule are denied (the confused-deputy conditions).
+func TestServicePrincipalsAreConfined(t *testing.T) {
+	requireIAMEvaluator(t)
+	const other = "111122223333"
+	for _, stack := range stacks {
+		name := *stack.StackName()
+		t.Run(name, func(t *testing.T) {
+			template, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+			require.NoError(t, err)
+			doc, err := cfn.Parse(template)
+			require.NoError(t, err)
+			policies, err := iamsim.FromTemplate(template)
+			require.NoError(t, err)
+			type want struct {
+				req     iamsim.Request
+				allowed bool
+			}
+			var cases []want
+			logs := "logs." + cfn.Region + ".amazonaws.com"
+			for _, id := range doc.IDs("AWS::Logs::LogGroup") {
+				keyRef := doc.Resources[id].Properties["KmsKeyId"]
+				if keyRef == nil {
+					continue
+				}
+				key, err := doc.String(keyRef)
+				require.NoError(t, err)
+				group, err := doc.ARN(id)
+				require.NoError(t, err)
+				own := strings.TrimSuffix(group, ":*")
+				foreign := strings.Replace(own, cfn.AccountID, other, 1)
+				for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
+					cases = append(cases,
+						want{iamsim.Request{Principal: logs, Action: action, Resource: key, Context: map[string]any{"kms:EncryptionContext:aws:logs:arn": own}}, true},
+						want{iamsim.Request{Principal: logs, Action: action, Resource: key, Context: map[string]any{"kms:EncryptionContext:aws:logs:arn": foreign}}, false})
+				}
+			}
+			for _, id := range doc.IDs("AWS::IAM::Role") {
+				trust, _ := json.Marshal(doc.Resources[id].Properties["AssumeRolePolicyDocument"])
+				if !strings.Contains(string(trust), "events.amazonaws.com") {
+					continue
+				}
+				role, err := doc.ARN(id)
+				require.NoError(t, err)
+				rule := "arn:aws:events:" + cfn.Region + ":" + cfn.AccountID + ":rule/any"
+				foreignRule := "arn:aws:events:" + cfn.Region + ":" + other + ":rule/any"
+				cases = append(cases,
+					want{iamsim.Request{Principal: "events.amazonaws.com", Action: "sts:AssumeRole", Resource: role,
+						Context: map[string]any{"aws:SourceAccount": cfn.AccountID, "aws:SourceArn": rule}}, true},
+					want{iamsim.Request{Principal: "events.amazonaws.com", Action: "sts:AssumeRole", Resource: role,
+						Context: map[string]any{"aws:SourceAccount": other, "aws:SourceArn": foreignRule}}, false})
+			}
+			require.NotEmpty(t, cases, "the stack has encrypted log groups or a scheduler role")
+			reqs := make([]iamsim.Request, len(cases))
+			for i, c := range cases {
+				reqs[i] = c.req
+			}
+			got, err := iamsim.Evaluate(context.Background(), "..", policies, reqs)
+			require.NoError(t, err)
+			for i, c := range cases {
+				assert.Equal(t, c.allowed, got[i].Allowed(), "%s", got[i])
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -37,8 +38,19 @@ func (s *schedules) Role() awsiam.IRole { return s.role }
 // NewSchedules defines a rule per configured schedule and the role they use.
 func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) Schedules {
 	this := constructs.NewConstruct(scope, &id)
+	// EventBridge names the account and the rule it acts for; the trust
+	// allows only this account's rules, so no other account's rule can
+	// start our state machines through the role (EventBridge User Guide,
+	// "Cross-service confused deputy prevention").
+	stack := awscdk.Stack_Of(this)
+	events := awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil), &map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("events"), Resource: jsii.String("rule"), ResourceName: jsii.String("*"),
+		})},
+	})
 	role := awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		AssumedBy:   events,
 		Description: jsii.String("Starts the ML pipeline's state machines on schedule."),
 	})
 	props.Training.GrantStartExecution(role)

@@ -64,8 +64,8 @@ type SageMakerRoleProps struct {
 	// must already allow: s3:GetObject, and s3:ListBucket limited by
 	// s3:prefix, on data raw/, curated/, inference/ and artifacts models/;
 	// s3:PutObject and s3:AbortMultipartUpload on data curated/,
-	// predictions/ and artifacts models/, evaluation/; kms:Decrypt and
-	// kms:GenerateDataKey on the buckets' key; logs:CreateLogGroup,
+	// predictions/ and artifacts models/, evaluation/; kms:Decrypt,
+	// kms:GenerateDataKey and kms:Encrypt on the buckets' key; logs:CreateLogGroup,
 	// CreateLogStream, PutLogEvents and DescribeLogStreams on
 	// log-group:/aws/sagemaker/*; cloudwatch:PutMetricData in the
 	// /aws/sagemaker/* namespaces; and pulling the image (ecr:
@@ -169,6 +169,14 @@ func NewSageMakerRole(scope constructs.Construct, id string, props *SageMakerRol
 				". Object keys are named per run, so the grant covers every object under this one prefix and nothing outside it."),
 		})
 	}
+
+	// Outputs: the jobs' outputs and models are encrypted with the storage
+	// key (ProcessingOutputConfig.KmsKeyId, OutputDataConfig.KmsKeyId), and
+	// "if you use a KMS key ID or an alias of your KMS key, the SageMaker
+	// execution role must include permissions to call kms:Encrypt"
+	// (SageMaker API Reference, OutputDataConfig). The uploads themselves
+	// use kms:GenerateDataKey, granted with the write prefixes above.
+	props.Storage.Key().Grant(role, jsii.String("kms:Encrypt"))
 
 	// Logs: SageMaker sends each job's stdout and stderr to CloudWatch Logs
 	// as the job's role, creating the log group and the job's streams on

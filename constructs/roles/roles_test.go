@@ -224,6 +224,7 @@ func contract(a arns, imageRepository string) []string {
 		"Allow s3:AbortMultipartUpload on " + a.artifactObjects("evaluation/"),
 		// The key of both buckets: decrypt what is read, encrypt what is written.
 		"Allow kms:Decrypt on " + a.key,
+		"Allow kms:Encrypt on " + a.key,
 		"Allow kms:GenerateDataKey on " + a.key,
 		// Logs and metrics of SageMaker jobs.
 		"Allow logs:CreateLogGroup on " + logGroups,

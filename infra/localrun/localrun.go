@@ -25,6 +25,7 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/infra"
 	"github.com/mlpipeline-go/mlpipeline/infra/localrun/asl"
 	"github.com/mlpipeline-go/mlpipeline/infra/localrun/local"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamsim"
 )
 
 // Options configures Run. Paths are relative to the working directory.
@@ -88,6 +89,10 @@ type Options struct {
 	// registry as they are then, e.g. to remove or corrupt objects. An
 	// error stops Run.
 	BeforeTraining, BeforeInference func(Stage) error
+	// EditPolicies, when set, changes the synthesized IAM policies before
+	// the IAM replay decides any request, e.g. to remove a permission and
+	// see the run fail on the call that needs it.
+	EditPolicies func(*iamsim.Policies)
 }
 
 // Stage is the local state that the hooks of Options see.
@@ -117,6 +122,10 @@ type Summary struct {
 	Predictions   []string
 	// Notifications are the messages both executions published, in order.
 	Notifications []local.Notification
+	// IAMRequests are the distinct AWS requests the IAM replay decided
+	// against the synthesized policies, in the order they were made; none
+	// was denied, or Run fails.
+	IAMRequests []iamsim.Request
 }
 
 // Execution names are fixed so that the same inputs give the same job
@@ -148,6 +157,14 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	defs, template, err := definitions(opt)
+	if err != nil {
+		return nil, err
+	}
+	projectDir, err := filepath.Abs(opt.ProjectDir)
+	if err != nil {
+		return nil, err
+	}
+	iam, err := newReplay(projectDir, template, opt.EditPolicies)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +200,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 			sum.Notifications = append(sum.Notifications, n)
 		},
 		MaxRuntimeScale: opt.MaxRuntimeScale,
+		Record:          iam.Record,
+		ExecutionRole:   iam.roleOf,
 	})
 	exec := &asl.Executor{
 		Handlers: checkRequests(adapt(handlers, opt.Inject, opt.Out), opt.Out),
@@ -202,7 +221,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 			return nil, fmt.Errorf("before training: %w", err)
 		}
 	}
-	if sum.Training, err = runMachine(ctx, exec, defs, "training", trainingExecution, opt.TrainingInput, opt.Out); err != nil {
+	if sum.Training, err = runMachine(ctx, exec, iam, defs, "training", trainingExecution, opt.TrainingInput, opt.Out); err != nil {
 		return nil, err
 	}
 	sum.GatePassed = contains(sum.Training.States, "RegisterModel")
@@ -221,7 +240,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				return nil, fmt.Errorf("before inference: %w", err)
 			}
 		}
-		if sum.Inference, err = runMachine(ctx, exec, defs, "inference", inferenceExecution, map[string]any{}, opt.Out); err != nil {
+		if sum.Inference, err = runMachine(ctx, exec, iam, defs, "inference", inferenceExecution, map[string]any{}, opt.Out); err != nil {
 			return nil, err
 		}
 		keys, _ := store.List("s3://" + buckets.data + "/predictions/" + inferenceExecution + "/")
@@ -229,6 +248,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 			sum.Predictions = append(sum.Predictions, filepath.Join(store.Root, buckets.data, k))
 		}
 	}
+	sum.IAMRequests = iam.decided
 	printSummary(opt.Out, sum)
 	return sum, nil
 }
@@ -431,7 +451,9 @@ func dataFiles(path string) ([]string, error) {
 	return files, nil
 }
 
-func runMachine(ctx context.Context, e *asl.Executor, defs map[string][]byte, kind, name string, input map[string]any, out io.Writer) (asl.Result, error) {
+// runMachine runs one execution and then has the IAM replay decide the
+// requests it made; a denied request fails the run.
+func runMachine(ctx context.Context, e *asl.Executor, iam *replay, defs map[string][]byte, kind, name string, input map[string]any, out io.Writer) (asl.Result, error) {
 	def, ok := defs[kind]
 	if !ok {
 		return asl.Result{}, fmt.Errorf("no %s state machine in the definitions", kind)
@@ -441,9 +463,14 @@ func runMachine(ctx context.Context, e *asl.Executor, defs map[string][]byte, ki
 		return asl.Result{}, fmt.Errorf("%s state machine: %w", kind, err)
 	}
 	fmt.Fprintf(out, "%s state machine, execution %s\n", kind, name)
+	iam.started(kind, name)
 	res, err := e.Run(ctx, sm, name, input)
 	if err != nil {
 		return res, fmt.Errorf("%s state machine: %w", kind, err)
+	}
+	iam.finished(kind, res)
+	if err := iam.check(ctx); err != nil {
+		return res, fmt.Errorf("%s execution %s: %w", kind, name, err)
 	}
 	if res.Status == "SUCCEEDED" {
 		fmt.Fprintf(out, "%s: SUCCEEDED\n", kind)
@@ -547,6 +574,7 @@ func printSummary(out io.Writer, s *Summary) {
 	for _, p := range s.Predictions {
 		fmt.Fprintf(out, "  predictions:  %s\n", p)
 	}
+	fmt.Fprintf(out, "  IAM:          %d AWS requests checked against the synthesized policies, none denied\n", len(s.IAMRequests))
 }
 
 func contains(xs []string, x string) bool {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mlpipeline-go/mlpipeline/infra/localrun/asl"
+	"github.com/mlpipeline-go/mlpipeline/internal/iamsim"
 )
 
 // Call is one invocation of a Task state's resource: the executor's call.
@@ -77,6 +78,15 @@ type Config struct {
 	// failure reason still names the seconds the request asked for. Zero or
 	// less means 1, as on AWS.
 	MaxRuntimeScale float64
+	// Record, when set, receives the IAM authorization of every AWS
+	// request the stand-ins make on the pipeline's behalf: who calls, the
+	// action, the resource ARN and the request's condition keys (see
+	// iam.go). Tasks running concurrently may call it concurrently.
+	Record func(iamsim.Request)
+	// ExecutionRole returns the ARN of the role of the state machine that
+	// runs the named execution; the integrations' requests are made as that
+	// role. Nil, or "", gives a placeholder role.
+	ExecutionRole func(execution string) string
 }
 
 // Handlers returns the local handlers keyed by resource ARN in the "aws"

@@ -101,6 +101,10 @@ type job struct {
 	env         []string // the job's own Environment, "KEY=value"
 	// onLine, if set, sees every stdout and stderr line of algo-1.
 	onLine func(line string)
+	// call and settings are the request that started the job, for the
+	// requests it records.
+	call     Call
+	settings jobSettings
 }
 
 // root returns the /opt/ml of host i (0-based).
@@ -388,6 +392,11 @@ func (s *service) downloadInput(j *job, uri, distribution, rel string) error {
 	if err != nil {
 		return j.failed("ClientError: " + err.Error())
 	}
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.key
+	}
+	s.recordRead(j.call, j.settings.role, uri, bucket, keys)
 	if len(objs) == 0 {
 		return j.failed(fmt.Sprintf("ClientError: No S3 objects found under S3 URL %q given in input data source. Please ensure that the bucket exists in the selected region, that objects exist under that S3 prefix, and that the role has permission to read them.", uri))
 	}

@@ -143,6 +143,8 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		args:        req.AppSpecification.ContainerArguments,
 		env:         envList(req.Environment),
 	}
+	j.call, j.settings = call, settings("Processing", paramsMap(call.Parameters))
+	s.recordCreateJob(call, j.settings)
 	if j.bin, err = s.binary(j, req.AppSpecification.ContainerEntrypoint[0]); err != nil {
 		return nil, err
 	}
@@ -172,7 +174,9 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 	}
 	for _, out := range outputs {
 		for i := range j.hosts {
-			if err := s.cfg.Store.Upload(filepath.Join(j.root(i), filepath.FromSlash(out.rel)), out.uri); err != nil {
+			stored, err := s.cfg.Store.upload(filepath.Join(j.root(i), filepath.FromSlash(out.rel)), out.uri)
+			s.recordWrite(call, j.settings.role, j.settings.outputKey, stored)
+			if err != nil {
 				return nil, fmt.Errorf("upload %s of %s: %w", out.uri, j.name, err)
 			}
 		}

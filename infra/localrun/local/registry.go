@@ -164,6 +164,11 @@ func (s *service) createModelPackage(_ context.Context, call Call) (any, error) 
 		InferenceSpecification: spec,
 		ModelMetrics:           metrics,
 	}
+	arn := inAccount(p.Arn)
+	s.record(call, "", "sagemaker:CreateModelPackage", arn, map[string]any{"sagemaker:ModelApprovalStatus": p.ApprovalStatus})
+	if tags := tagContext(params); tags != nil {
+		s.record(call, "", "sagemaker:AddTags", arn, tags)
+	}
 	r.Packages = append(r.Packages, p)
 	if err := s.saveRegistry(r); err != nil {
 		return nil, err
@@ -201,6 +206,9 @@ func (s *service) listModelPackages(_ context.Context, call Call) (any, error) {
 	if err := decodeParams("SageMaker", call.Parameters, &req); err != nil {
 		return nil, err
 	}
+	// A list call has no resource to authorize against (Service
+	// Authorization Reference: ListModelPackages has no resource types).
+	s.record(call, "", "sagemaker:ListModelPackages", "*", nil)
 	if req.ModelApprovalStatus != "" && !slices.Contains(approvalStatuses, req.ModelApprovalStatus) {
 		return nil, validation("SageMaker", "ModelApprovalStatus %q is not one of %v", req.ModelApprovalStatus, approvalStatuses)
 	}
@@ -272,6 +280,7 @@ func (s *service) describeModelPackage(_ context.Context, call Call) (any, error
 	if req.ModelPackageName == "" {
 		return nil, validation("SageMaker", "ModelPackageName is required")
 	}
+	s.record(call, "", "sagemaker:DescribeModelPackage", inAccount(strings.ToLower(req.ModelPackageName)), nil)
 	registryMu.Lock()
 	r, err := s.loadRegistry()
 	registryMu.Unlock()

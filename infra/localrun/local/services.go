@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+
+	"github.com/mlpipeline-go/mlpipeline/internal/cfn"
 )
 
 // getObject reads an S3 object, returning its content as the string Body,
@@ -22,6 +24,7 @@ func (s *service) getObject(_ context.Context, call Call) (any, error) {
 		return nil, validation("S3", "Bucket and Key are required")
 	}
 	uri := "s3://" + req.Bucket + "/" + req.Key
+	s.record(call, "", "s3:GetObject", "arn:"+cfn.Partition+":s3:::"+req.Bucket+"/"+req.Key, nil)
 	body, err := s.cfg.Store.Get(uri)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &TaskError{Name: "S3.NoSuchKeyException", Cause: fmt.Sprintf("The specified key does not exist. (%s)", uri)}
@@ -80,6 +83,7 @@ func (s *service) publish(_ context.Context, call Call) (any, error) {
 		}
 		msg = string(b)
 	}
+	s.record(call, "", "sns:Publish", req.TopicArn, nil)
 	n := s.messages.Add(1)
 	if s.cfg.Notify != nil {
 		s.logMu.Lock()

@@ -240,12 +240,19 @@ func (s *Store) copyOut(bucket string, o object, dir string) error {
 // files) as an object under the prefix uri, at its path relative to dir.
 // Existing objects with other keys are left alone, as in S3.
 func (s *Store) Upload(dir, prefixURI string) error {
+	_, err := s.upload(dir, prefixURI)
+	return err
+}
+
+// upload is Upload, returning the URIs of the objects it stored.
+func (s *Store) upload(dir, prefixURI string) ([]string, error) {
 	bucket, prefix, err := ParseS3URI(prefixURI)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prefix = strings.TrimSuffix(prefix, "/")
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	var stored []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -264,6 +271,9 @@ func (s *Store) Upload(dir, prefixURI string) error {
 		if prefix != "" {
 			key = prefix + "/" + key
 		}
-		return s.PutFile("s3://"+bucket+"/"+key, p)
+		uri := "s3://" + bucket + "/" + key
+		stored = append(stored, uri)
+		return s.PutFile(uri, p)
 	})
+	return stored, err
 }

@@ -156,6 +156,8 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 	} else if len(j.args) == 0 {
 		j.args = []string{"train"}
 	}
+	j.call, j.settings = call, settings("Training", paramsMap(call.Parameters))
+	s.recordCreateJob(call, j.settings)
 	if j.bin, err = s.binary(j, entrypoint); err != nil {
 		return nil, err
 	}
@@ -219,14 +221,14 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 
 	base := strings.TrimSuffix(req.OutputDataConfig.S3OutputPath, "/") + "/" + j.name + "/output/"
 	modelURI := base + "model.tar.gz"
-	if err := s.packAndPut(filepath.Join(j.root(0), "model"), filepath.Join(dir, "model.tar.gz"), modelURI); err != nil {
+	if err := s.packAndPut(j, filepath.Join(j.root(0), "model"), filepath.Join(dir, "model.tar.gz"), modelURI); err != nil {
 		return nil, fmt.Errorf("model of %s: %w", j.name, err)
 	}
 	// SageMaker also uploads /opt/ml/output/data, when the job wrote any.
 	if has, err := hasFiles(filepath.Join(j.root(0), "output", "data")); err != nil {
 		return nil, err
 	} else if has {
-		if err := s.packAndPut(filepath.Join(j.root(0), "output", "data"), filepath.Join(dir, "output.tar.gz"), base+"output.tar.gz"); err != nil {
+		if err := s.packAndPut(j, filepath.Join(j.root(0), "output", "data"), filepath.Join(dir, "output.tar.gz"), base+"output.tar.gz"); err != nil {
 			return nil, fmt.Errorf("output data of %s: %w", j.name, err)
 		}
 	}
@@ -251,7 +253,7 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 }
 
 // packAndPut packs dir into the archive file at archive and stores it as uri.
-func (s *service) packAndPut(dir, archive, uri string) error {
+func (s *service) packAndPut(j *job, dir, archive, uri string) error {
 	f, err := os.Create(archive)
 	if err != nil {
 		return err
@@ -263,6 +265,7 @@ func (s *service) packAndPut(dir, archive, uri string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
+	s.recordWrite(j.call, j.settings.role, j.settings.outputKey, []string{uri})
 	return s.cfg.Store.PutFile(uri, archive)
 }
 
