@@ -131,6 +131,10 @@ type Ref struct {
 	IdempotencyToken bool `json:"idempotencyToken"`
 	// Deprecated members are still accepted.
 	Deprecated bool `json:"deprecated"`
+	// Documentation is the member's documentation, in HTML; some rules
+	// (such as the characters an execution name must not contain) are
+	// stated only there.
+	Documentation string `json:"documentation"`
 }
 
 // Shape is a botocore shape: a type with its constraints.
