@@ -229,3 +229,18 @@ func TestLoadDirectoryLimits(t *testing.T) {
 	assert.Contains(t, loadErr.Error(), "preprocessor.json is 67108865 bytes; valid: at most 67108864 bytes (64 MiB)")
 	assert.Less(t, n, uint64(8<<20))
 }
+
+// TestLoadArchiveTruncatedClaim loads an archive whose model.json header
+// claims 500 MiB, within the limit, but whose data ends after a few bytes:
+// memory follows the bytes that arrive, not the claim.
+func TestLoadArchiveTruncatedClaim(t *testing.T) {
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: ModelFile, Typeflag: tar.TypeReg, Mode: 0o644, Size: 500 << 20}))
+	hdr.WriteString(`{"learner":`)
+	archive := member(hdr.Bytes())
+	var err error
+	n := allocated(func() { _, err = loadArchive(t, archive) })
+	assert.ErrorContains(t, err, "model.tar.gz is truncated or corrupted: model.json: unexpected EOF")
+	assert.Less(t, n, uint64(8<<20), "bytes allocated for a claim the archive does not deliver")
+}

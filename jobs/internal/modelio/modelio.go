@@ -261,11 +261,13 @@ func readArchive(r io.Reader) (map[string][]byte, error) {
 			}
 			continue // tr.Next skips the rest of the entry
 		}
-		data := make([]byte, hdr.Size)
-		if _, err := io.ReadFull(tr, data); err != nil {
+		// Memory grows with the bytes that arrive, not with the size the
+		// header claims, which a truncated archive never delivers.
+		buf := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 1<<20)))
+		if _, err := buf.ReadFrom(tr); err != nil {
 			return nil, fmt.Errorf("%s is truncated or corrupted: %s: %w", ArchiveFile, name, err)
 		}
-		files[name] = data
+		files[name] = buf.Bytes()
 	}
 	if _, ok := files[ModelFile]; !ok && nested != "" {
 		if _, ok := files[BuiltinModelFile]; !ok {
