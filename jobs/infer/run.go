@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/explain"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
@@ -33,7 +33,8 @@ An -input folder is read with its subfolders (nested S3 keys), files in the
 byte order of their relative path (2024/b.csv before a.csv), each file's
 predictions under the same relative path (-output/2024/b.csv.out); names
 starting with "." are skipped, symbolic links followed, and a file or folder
-reached twice fails the job.`
+reached twice fails the job. A gzipped file (by content, whatever its name)
+is read as the CSV it holds: a.csv.gz gives -output/a.csv.gz.out.`
 
 // Suffixes of the output files.
 const (
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			}
 			rej = rejFile
 		}
-		f, err := os.Open(in.Path)
+		f, err := dataset.Open(in.Path) // gzip is read as the CSV it holds
 		if err != nil {
 			return err
 		}

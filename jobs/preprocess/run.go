@@ -23,7 +23,8 @@ one-hot encoding with a bucket for unseen categories) and writes under -output:
 An -input or -test-input folder is read with its subfolders (nested S3 keys),
 files in the byte order of their relative path (2024/b.csv before a.csv);
 names starting with "." are skipped, symbolic links followed, and a file or
-folder reached twice fails the job.`
+folder reached twice fails the job. A gzipped file (by content, whatever its
+name) is read as the CSV it holds.`
 
 // Output file names below -output, one folder per SageMaker processing output.
 var outputs = struct{ train, validation, test, preprocessor, schema, profile string }{

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,4 +79,70 @@ func TestInputLinkLoopFails(t *testing.T) {
 	assert.NotEqual(t, 0, code)
 	assert.Contains(t, stderr, want)
 	assert.Empty(t, regularFiles(t, filepath.Join(dir, "predictions")))
+}
+
+// gzipFile writes content gzipped to dir/name.
+func gzipFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write([]byte(content))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return writeFile(t, dir, name, buf.String())
+}
+
+// TestGzipInputs runs preprocess, evaluate and infer on gzipped CSV files:
+// each reads them as the CSV they hold, with the same results as plain.
+func TestGzipInputs(t *testing.T) {
+	model := trainedModel(t)
+	dir := t.TempDir()
+	csv := abaloneHeader + abaloneRows(500)
+	plain := writeFile(t, dir, "plain/a.csv", csv)
+	gz := gzipFile(t, dir, "gz/a.csv.gz", csv)
+
+	outPlain := mustRun(t, "preprocess", nil, "-schema", data("abalone", "schema.json"), "-input", plain, "-output", filepath.Join(dir, "pre-plain"))
+	outGz := mustRun(t, "preprocess", nil, "-schema", data("abalone", "schema.json"), "-input", gz, "-output", filepath.Join(dir, "pre-gz"))
+	assert.Equal(t, strings.ReplaceAll(outPlain, "pre-plain", "pre-gz"), outGz)
+	for _, split := range []string{"train/train.csv", "test/test.csv", "preprocessor/preprocessor.json"} {
+		a, err := os.ReadFile(filepath.Join(dir, "pre-plain", filepath.FromSlash(split)))
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(dir, "pre-gz", filepath.FromSlash(split)))
+		require.NoError(t, err)
+		assert.Equal(t, a, b, "%s from the gzipped input", split)
+	}
+
+	// evaluate on a gzipped test split.
+	test, err := os.ReadFile(filepath.Join(dir, "pre-plain", "test", "test.csv"))
+	require.NoError(t, err)
+	gzTest := filepath.Dir(gzipFile(t, dir, "test-gz/test.csv.gz", string(test)))
+	mustRun(t, "evaluate", nil, "-model", model, "-test", filepath.Join(dir, "pre-plain", "test"), "-output", filepath.Join(dir, "eval-plain"))
+	mustRun(t, "evaluate", nil, "-model", model, "-test", gzTest, "-output", filepath.Join(dir, "eval-gz"))
+	a, err := os.ReadFile(filepath.Join(dir, "eval-plain", "evaluation.json"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "eval-gz", "evaluation.json"))
+	require.NoError(t, err)
+	assert.Equal(t, string(a), string(b), "evaluation.json of the gzipped test split")
+
+	mustRun(t, "infer", nil, "-model", model, "-input", filepath.Dir(plain), "-output", filepath.Join(dir, "pred-plain"))
+	out := mustRun(t, "infer", nil, "-model", model, "-input", filepath.Dir(gz), "-output", filepath.Join(dir, "pred-gz"))
+	assert.Contains(t, out, "infer: a.csv.gz: 500 rows scored")
+	a, err = os.ReadFile(filepath.Join(dir, "pred-plain", "a.csv.out"))
+	require.NoError(t, err)
+	b, err = os.ReadFile(filepath.Join(dir, "pred-gz", "a.csv.gz.out"))
+	require.NoError(t, err)
+	assert.Equal(t, string(a), string(b), "predictions of the gzipped input")
+}
+
+// TestTruncatedGzipInputFails: a damaged gzip file fails with a message
+// that names it and says it is gzip, not with a CSV error.
+func TestTruncatedGzipInputFails(t *testing.T) {
+	dir := t.TempDir()
+	gz := gzipFile(t, dir, "a.csv.gz", abaloneHeader+abaloneRows(500))
+	raw, err := os.ReadFile(gz)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(gz, raw[:len(raw)-20], 0o644))
+	code, _, stderr := job(t, "preprocess", nil, "-schema", data("abalone", "schema.json"), "-input", gz, "-output", filepath.Join(dir, "pre"), "-failure-file", filepath.Join(dir, "failure"))
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr, "gzip data of "+gz+": unexpected EOF")
 }

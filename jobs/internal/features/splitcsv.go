@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 
@@ -130,7 +129,7 @@ func ReadSplit(path string) (*SplitData, error) {
 }
 
 func (d *SplitData) readFile(path, name string) error {
-	f, err := os.Open(path)
+	f, err := dataset.Open(path)
 	if err != nil {
 		return err
 	}

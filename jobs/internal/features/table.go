@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
@@ -104,7 +103,7 @@ func (t *Table) ReadFile(path string) error {
 // ReadInput appends every row of the CSV file in to t, naming the file by
 // in.Name in messages. The target must be present.
 func (t *Table) ReadInput(in Input) error {
-	f, err := os.Open(in.Path)
+	f, err := dataset.Open(in.Path)
 	if err != nil {
 		return err
 	}
