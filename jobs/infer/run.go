@@ -34,7 +34,10 @@ byte order of their relative path (2024/b.csv before a.csv), each file's
 predictions under the same relative path (-output/2024/b.csv.out); names
 starting with "." are skipped, symbolic links followed, and a file or folder
 reached twice fails the job. A gzipped file (by content, whatever its name)
-is read as the CSV it holds: a.csv.gz gives -output/a.csv.gz.out.`
+is read as the CSV it holds: a.csv.gz gives -output/a.csv.gz.out. From a
+model.tar.gz only the model's files at its top level are read, within limits
+(512 MiB for the model, 1 GiB uncompressed for the whole archive, 1000
+entries).`
 
 // Suffixes of the output files.
 const (
