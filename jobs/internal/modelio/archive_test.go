@@ -204,16 +204,16 @@ func TestLoadArchiveBombs(t *testing.T) {
 	}
 }
 
-// TestLoadArchiveSkipsOtherEntries loads an archive with 256 MiB of zeros
+// TestLoadArchiveSkipsOtherEntries loads an archive with 64 MiB of zeros
 // in a file the model does not need: it is skipped, never kept in memory.
 func TestLoadArchiveSkipsOtherEntries(t *testing.T) {
-	archive := zeroBomb(t, "checkpoint.bin", 256<<20)
+	archive := zeroBomb(t, "checkpoint.bin", 64<<20)
 	var b *Bundle
 	var err error
 	n := allocated(func() { b, err = loadArchive(t, archive) })
 	require.NoError(t, err)
 	assert.Equal(t, 50, b.Model.NumTrees())
-	assert.Less(t, n, uint64(32<<20), "bytes allocated to load a 0.1 MB model past 256 MiB of other data")
+	assert.Less(t, n, uint64(32<<20), "bytes allocated to load a 0.1 MB model past 64 MiB of other data")
 }
 
 func TestLoadDirectoryLimits(t *testing.T) {
