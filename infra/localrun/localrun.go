@@ -408,7 +408,7 @@ func seed(store *local.Store, b bucketSet, opt Options) error {
 			return err
 		}
 		for _, f := range files {
-			if err := store.PutFile("s3://"+b.data+"/"+prefix+filepath.Base(f), f); err != nil {
+			if err := store.PutFile("s3://"+b.data+"/"+prefix+f.key, f.path); err != nil {
 				return err
 			}
 		}
@@ -426,28 +426,65 @@ func seed(store *local.Store, b bucketSet, opt Options) error {
 	return nil
 }
 
-// dataFiles returns path, or the regular files in it when it is a folder.
-func dataFiles(path string) ([]string, error) {
+// dataFile is a file to upload and its key below the input prefix.
+type dataFile struct{ path, key string }
+
+// dataFiles returns path (keyed by its base name), or, when it is a folder,
+// every file below it keyed by its slash-separated relative path, in the
+// byte order of the keys: a nested folder becomes nested keys, as
+// "aws s3 cp --recursive" uploads it, and SageMaker lays them out again as
+// folders for the jobs, which read them the same way. Symbolic links are
+// followed; a folder reached twice (a link loop) fails. Names starting
+// with "." are skipped, as the jobs skip them.
+func dataFiles(path string) ([]dataFile, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !info.IsDir() {
-		return []string{path}, nil
+		return []dataFile{{path, filepath.Base(path)}}, nil
 	}
-	entries, err := os.ReadDir(path)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-			files = append(files, filepath.Join(path, e.Name()))
+	var files []dataFile
+	dirs := []os.FileInfo{info}
+	var walk func(dir, prefix string) error
+	walk = func(dir, prefix string) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
 		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			p, key := filepath.Join(dir, e.Name()), prefix+e.Name()
+			info, err := os.Stat(p) // follows links
+			if err != nil {
+				return err
+			}
+			switch {
+			case info.Mode().IsRegular():
+				files = append(files, dataFile{p, key})
+			case info.IsDir():
+				for _, d := range dirs {
+					if os.SameFile(d, info) {
+						return fmt.Errorf("%s: folder %s is reached twice (a symbolic link loop?); valid: each folder once", path, key)
+					}
+				}
+				dirs = append(dirs, info)
+				if err := walk(p, key+"/"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(path, ""); err != nil {
+		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s has no data files", path)
 	}
+	sort.Slice(files, func(i, j int) bool { return files[i].key < files[j].key })
 	return files, nil
 }
 

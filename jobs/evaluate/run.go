@@ -23,7 +23,11 @@ one) on the test split (header-less CSV, target first) and writes to -output:
                     and the model's TreeSHAP explanation per schema column under
                     explanations.tree_shap.<target> (Clarify's analysis.json names)
   report.html       self-contained report with plots, global importance and
-                    dependence plots of the most important columns`
+                    dependence plots of the most important columns
+From a model.tar.gz only the model's files at its top level are read, within
+limits (512 MiB for the model, 1 GiB uncompressed for the whole archive, 1000
+entries). A -test folder is read with its subfolders, in the byte order of
+the relative paths; gzipped files (by content) are read as the CSV they hold.`
 
 // Output file names.
 const (

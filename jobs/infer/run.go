@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/explain"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
@@ -28,7 +28,16 @@ their input order. A bad row fails the job with its file and line, unless
 An input with no data rows at all (only headers) fails the job: there is
 nothing to score, which is nearly always a wrong input. One instance of a
 multi-instance job whose shard holds no file (fewer files than instances)
-ends without output instead.`
+ends without output instead.
+An -input folder is read with its subfolders (nested S3 keys), files in the
+byte order of their relative path (2024/b.csv before a.csv), each file's
+predictions under the same relative path (-output/2024/b.csv.out); names
+starting with "." are skipped, symbolic links followed, and a file or folder
+reached twice fails the job. A gzipped file (by content, whatever its name)
+is read as the CSV it holds: a.csv.gz gives -output/a.csv.gz.out. From a
+model.tar.gz only the model's files at its top level are read, within limits
+(512 MiB for the model, 1 GiB uncompressed for the whole archive, 1000
+entries).`
 
 // Suffixes of the output files.
 const (
@@ -68,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("model %s has no %s and %s; valid: a model directory written by the train job", *modelPath, modelio.PreprocessorFile, modelio.SchemaFile)
 	}
 	bundle.Model.SetThreads(1) // the workers already use every core
-	files, err := features.InputFiles(*input)
+	files, err := features.Inputs(*input)
 	if errors.Is(err, features.ErrNoDataFiles) {
 		// ShardedByS3Key gives an instance no file at all when the input
 		// has fewer files than the job has instances; that instance has
@@ -99,21 +108,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	var outputs atomicfile.Set
 	defer outputs.Abort()
 	var total, rejected int
-	for _, path := range files {
-		name := filepath.Base(path)
-		out, err := outputs.Create(filepath.Join(*output, name+predictionsSuffix))
+	for _, in := range files {
+		// A file in a subfolder of the input gets its predictions in the
+		// same subfolder of the output.
+		name := in.Name
+		base := filepath.Join(*output, filepath.FromSlash(name))
+		out, err := outputs.Create(base + predictionsSuffix)
 		if err != nil {
 			return err
 		}
 		var rej io.Writer = io.Discard
 		var rejFile *atomicfile.File
 		if s.skip {
-			if rejFile, err = outputs.Create(filepath.Join(*output, name+rejectedSuffix)); err != nil {
+			if rejFile, err = outputs.Create(base + rejectedSuffix); err != nil {
 				return err
 			}
 			rej = rejFile
 		}
-		f, err := os.Open(path)
+		f, err := dataset.Open(in.Path) // gzip is read as the CSV it holds
 		if err != nil {
 			return err
 		}

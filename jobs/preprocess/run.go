@@ -19,7 +19,12 @@ preprocessor on the training rows (median/mode imputation, standardisation,
 one-hot encoding with a bucket for unseen categories) and writes under -output:
   train/train.csv, validation/validation.csv, test/test.csv   header-less, target first
   preprocessor/preprocessor.json, preprocessor/schema.json    for training and inference
-  profile/profile.json                                        training data profile`
+  profile/profile.json                                        training data profile
+An -input or -test-input folder is read with its subfolders (nested S3 keys),
+files in the byte order of their relative path (2024/b.csv before a.csv);
+names starting with "." are skipped, symbolic links followed, and a file or
+folder reached twice fails the job. A gzipped file (by content, whatever its
+name) is read as the CSV it holds.`
 
 // Output file names below -output, one folder per SageMaker processing output.
 var outputs = struct{ train, validation, test, preprocessor, schema, profile string }{
@@ -129,12 +134,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // readInto appends every file at path to t.
 func readInto(t *features.Table, path string) error {
-	files, err := features.InputFiles(path)
+	inputs, err := features.Inputs(path)
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		if err := t.ReadFile(f); err != nil {
+	for _, in := range inputs {
+		if err := t.ReadInput(in); err != nil {
 			return err
 		}
 	}

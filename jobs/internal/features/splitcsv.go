@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 
@@ -114,13 +112,13 @@ func (d *SplitData) Rows() int { return len(d.Labels) }
 // and fails on an empty split, a ragged row or a value that is not a finite
 // number, naming the file and line.
 func ReadSplit(path string) (*SplitData, error) {
-	files, err := InputFiles(path)
+	inputs, err := Inputs(path)
 	if err != nil {
 		return nil, err
 	}
 	d := &SplitData{Cols: -1}
-	for _, file := range files {
-		if err := d.readFile(file); err != nil {
+	for _, in := range inputs {
+		if err := d.readFile(in.Path, in.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -130,13 +128,12 @@ func ReadSplit(path string) (*SplitData, error) {
 	return d, nil
 }
 
-func (d *SplitData) readFile(path string) error {
-	f, err := os.Open(path)
+func (d *SplitData) readFile(path, name string) error {
+	f, err := dataset.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	name := filepath.Base(path)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	for line := 1; sc.Scan(); line++ {

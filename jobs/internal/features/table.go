@@ -7,10 +7,8 @@ package features
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
@@ -96,15 +94,21 @@ func (t *Table) Category(col, r int) (string, bool) {
 	return t.Cols[col].Dict[code], true
 }
 
-// ReadFile appends every row of the CSV file at path to t. The target must
-// be present.
+// ReadFile appends every row of the CSV file at path to t, naming the file
+// by its base name in messages. The target must be present.
 func (t *Table) ReadFile(path string) error {
-	f, err := os.Open(path)
+	return t.ReadInput(Input{Path: path, Name: filepath.Base(path)})
+}
+
+// ReadInput appends every row of the CSV file in to t, naming the file by
+// in.Name in messages. The target must be present.
+func (t *Table) ReadInput(in Input) error {
+	f, err := dataset.Open(in.Path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r, err := dataset.NewReader(f, filepath.Base(path), t.Schema, dataset.Options{})
+	r, err := dataset.NewReader(f, in.Name, t.Schema, dataset.Options{})
 	if err != nil {
 		return err
 	}
@@ -118,37 +122,6 @@ func (t *Table) ReadFile(path string) error {
 		}
 		t.Append(rec)
 	}
-}
-
-// ErrNoDataFiles is the error InputFiles wraps when a directory holds no
-// data file.
-var ErrNoDataFiles = errors.New("no data files in the directory")
-
-// InputFiles returns path itself when it is a file, or the regular files
-// directly inside it in name order, skipping hidden ones. It fails when there
-// is no file, so that a job never runs on nothing.
-func InputFiles(path string) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	entries, err := os.ReadDir(path) // sorted by name
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && e.Name()[0] != '.' {
-			files = append(files, filepath.Join(path, e.Name()))
-		}
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("input %s: %w", path, ErrNoDataFiles)
-	}
-	return files, nil
 }
 
 // finite reports whether every value is neither NaN nor infinite.

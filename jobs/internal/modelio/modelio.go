@@ -16,7 +16,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
@@ -40,9 +39,44 @@ const (
 	ArchiveFile = "model.tar.gz"
 )
 
-// maxArchiveFileBytes bounds each file read from an archive, so that a
-// corrupted or hostile archive cannot exhaust memory.
-const maxArchiveFileBytes = 1 << 30
+// Limits on what Load reads. A model archive holds a few files (the train
+// job writes the four above, SageMaker's built-in XGBoost one); the limits
+// leave ample room for real models and stop a damaged or hostile archive,
+// such as a few megabytes of gzip that expand to gigabytes, before it
+// costs memory or time. Sizes are uncompressed bytes as the tar headers
+// declare them, checked before anything is read.
+const (
+	// MaxModelFileBytes bounds model.json and xgboost-model. XGBoost's JSON
+	// takes about 60 to 100 bytes per tree node; the benchmark's models
+	// (50 trees of depth 5, 10M rows) are about 0.2 MB, and 512 MiB holds
+	// some 5 million nodes, for example 2,500 full trees of depth 10.
+	MaxModelFileBytes = 512 << 20
+	// MaxPreprocessorFileBytes bounds preprocessor.json: a few bytes per
+	// numeric column and per category kept by one-hot encoding.
+	MaxPreprocessorFileBytes = 64 << 20
+	// MaxSmallFileBytes bounds schema.json and metadata.json (which lists
+	// the feature names).
+	MaxSmallFileBytes = 16 << 20
+	// MaxArchiveBytes bounds the sum of all entries of a model.tar.gz,
+	// the ones Load skips included, since skipping still decompresses them.
+	MaxArchiveBytes = 1 << 30
+	// MaxArchiveEntries bounds the number of entries (files, folders,
+	// links) of a model.tar.gz.
+	MaxArchiveEntries = 1000
+)
+
+// fileLimits gives each file Load reads its size limit; no other file of a
+// model directory or archive is read.
+var fileLimits = map[string]int64{
+	ModelFile:        MaxModelFileBytes,
+	BuiltinModelFile: MaxModelFileBytes,
+	PreprocessorFile: MaxPreprocessorFileBytes,
+	SchemaFile:       MaxSmallFileBytes,
+	MetadataFile:     MaxSmallFileBytes,
+}
+
+// fileNames lists the keys of fileLimits in a fixed order.
+var fileNames = []string{ModelFile, BuiltinModelFile, PreprocessorFile, SchemaFile, MetadataFile}
 
 // Metadata records how a model was trained.
 type Metadata struct {
@@ -122,8 +156,8 @@ func readFiles(p string) (map[string][]byte, error) {
 
 func readDir(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	for _, name := range []string{ModelFile, BuiltinModelFile, PreprocessorFile, SchemaFile, MetadataFile} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+	for _, name := range fileNames {
+		data, err := readLimited(filepath.Join(dir, name), fileLimits[name])
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -135,7 +169,53 @@ func readDir(dir string) (map[string][]byte, error) {
 	return files, nil
 }
 
-// readArchive reads the regular files at the top of a gzipped tar archive.
+// readLimited reads the file at p, failing when it is larger than limit.
+func readLimited(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(p))
+	}
+	if info.Size() > limit {
+		return nil, tooLarge(filepath.Base(p), info.Size(), limit)
+	}
+	// The file may grow while it is read; never read past the limit.
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(filepath.Base(p), int64(len(data)), limit)
+	}
+	return data, nil
+}
+
+func tooLarge(name string, size, limit int64) error {
+	return fmt.Errorf("%s is %d bytes; valid: at most %d bytes (%s)", name, size, limit, mib(limit))
+}
+
+// mib formats a limit in MiB or GiB.
+func mib(n int64) string {
+	if n >= 1<<30 && n%(1<<30) == 0 {
+		return fmt.Sprintf("%d GiB", n>>30)
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// readArchive reads the model files at the top level of a gzipped tar
+// archive, as SageMaker would extract them into /opt/ml/model. Other
+// entries are skipped without being kept. It fails on an archive beyond
+// the limits above, on a second entry for a model file (after path
+// cleaning, "./model.json" and "x/../model.json" are model.json too), on a
+// model file that is a link or other non-regular entry, and, when there is
+// no model at the top level but one in a folder, with how to pack it.
 func readArchive(r io.Reader) (map[string][]byte, error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
@@ -143,26 +223,77 @@ func readArchive(r io.Reader) (map[string][]byte, error) {
 	}
 	tr := tar.NewReader(gz)
 	files := map[string][]byte{}
-	for {
+	seen := map[string]string{} // model file name -> the entry that held it
+	var nested string           // the first model file found in a folder
+	var total int64
+	for entries := 0; ; entries++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return files, nil
+			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s is truncated or corrupted: %w", ArchiveFile, err)
 		}
-		name := path.Clean(strings.TrimPrefix(hdr.Name, "./"))
-		if hdr.Typeflag != tar.TypeReg || strings.Contains(name, "/") {
-			continue // only top-level files matter; never follow links or paths
+		if entries == MaxArchiveEntries {
+			return nil, fmt.Errorf("%s has more than %d entries (at entry %q); valid: at most %d, a model archive holds a few files", ArchiveFile, MaxArchiveEntries, hdr.Name, MaxArchiveEntries)
 		}
-		if hdr.Size > maxArchiveFileBytes {
-			return nil, fmt.Errorf("%s: %s is %d bytes; valid: at most %d", ArchiveFile, name, hdr.Size, maxArchiveFileBytes)
+		name := path.Clean("/" + hdr.Name)[1:] // "./a", "/a" and "x/../a" are all "a"
+		limit, needed := fileLimits[name]
+		if needed {
+			if first, dup := seen[name]; dup {
+				return nil, fmt.Errorf("%s: entry %q is a second %s (the first is entry %q); valid: one entry per file", ArchiveFile, hdr.Name, name, first)
+			}
+			seen[name] = hdr.Name
+			if !isRegular(hdr) {
+				return nil, fmt.Errorf("%s: entry %q is %s, not a regular file; valid: %s itself", ArchiveFile, hdr.Name, typeName(hdr.Typeflag), name)
+			}
+			if hdr.Size > limit {
+				return nil, fmt.Errorf("%s: entry %w", ArchiveFile, tooLarge(name, hdr.Size, limit))
+			}
 		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
+		total += hdr.Size
+		if total > MaxArchiveBytes {
+			return nil, fmt.Errorf("%s: entry %q (%d bytes) brings the archive past %d bytes uncompressed; valid: at most %d bytes (%s) in all", ArchiveFile, hdr.Name, hdr.Size, int64(MaxArchiveBytes), int64(MaxArchiveBytes), mib(MaxArchiveBytes))
+		}
+		if !needed {
+			if base := path.Base(name); nested == "" && fileLimits[base] > 0 && isRegular(hdr) {
+				nested = name
+			}
+			continue // tr.Next skips the rest of the entry
+		}
+		// Memory grows with the bytes that arrive, not with the size the
+		// header claims, which a truncated archive never delivers.
+		buf := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 1<<20)))
+		if _, err := buf.ReadFrom(tr); err != nil {
 			return nil, fmt.Errorf("%s is truncated or corrupted: %s: %w", ArchiveFile, name, err)
 		}
-		files[name] = data
+		files[name] = buf.Bytes()
+	}
+	if _, ok := files[ModelFile]; !ok && nested != "" {
+		if _, ok := files[BuiltinModelFile]; !ok {
+			dir := path.Dir(nested)
+			return nil, fmt.Errorf("%s is in folder %s/ of the archive; SageMaker extracts the archive into /opt/ml/model, so pack the files at the top level: tar czf %s -C %s .", path.Base(nested), dir, ArchiveFile, dir)
+		}
+	}
+	return files, nil
+}
+
+// isRegular reports whether an archive entry holds a file's bytes.
+func isRegular(hdr *tar.Header) bool {
+	return hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeGNUSparse
+}
+
+// typeName names a tar entry type in messages.
+func typeName(flag byte) string {
+	switch flag {
+	case tar.TypeSymlink:
+		return "a symbolic link"
+	case tar.TypeLink:
+		return "a hard link"
+	case tar.TypeDir:
+		return "a folder"
+	default:
+		return fmt.Sprintf("an entry of tar type %q", flag)
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 
 // fixtureDir returns a model directory holding one of the XGBoost fixtures
 // as ModelFile, plus extra files.
-func fixtureDir(t *testing.T, extra map[string]string) string {
+func fixtureDir(t testing.TB, extra map[string]string) string {
 	t.Helper()
 	model, err := os.ReadFile(filepath.Join("..", "gbt", "testdata", "xgboost-fixture", "regression-model.json"))
 	require.NoError(t, err)
