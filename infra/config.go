@@ -234,6 +234,20 @@ var gateMetrics = map[string]gateMetric{
 	"recall":    {higherIsBetter: true, binary: true, min: 0, max: 1},
 }
 
+// GateMetricsFor returns, sorted, the quality-gate metrics evaluation.json
+// reports for a data schema's task ("regression" or
+// "binary_classification"): evaluate writes the metrics of the task the
+// model was trained for only. It returns nil for any other task.
+func GateMetricsFor(task string) []string {
+	var names []string
+	for _, name := range slices.Sorted(maps.Keys(gateMetrics)) {
+		if m := gateMetrics[name]; (task == "binary_classification" && m.binary) || (task == "regression" && !m.binary) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 var (
 	// 15 characters at most: every name derived from it must fit, and the
 	// longest is the job name prefix mlp-<env>-preprocess, which

@@ -387,3 +387,14 @@ func TestDefinitionsResolveTokens(t *testing.T) {
 	_, err = Definitions([]byte(`{"Resources": {"SM": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"DefinitionString": {"Fn::If": []}}}}}`))
 	assert.ErrorContains(t, err, "state machine SM: Fn::If is not supported")
 }
+
+func TestGateMetricsFor(t *testing.T) {
+	assert.Equal(t, []string{"mae", "mse", "r2", "rmse"}, GateMetricsFor("regression"))
+	assert.Equal(t, []string{"accuracy", "auc", "f1", "log_loss", "precision", "recall"}, GateMetricsFor("binary_classification"))
+	assert.Nil(t, GateMetricsFor("multiclass"))
+	for _, task := range []string{"regression", "binary_classification"} {
+		for _, m := range GateMetricsFor(task) {
+			assert.True(t, strings.HasPrefix(QualityGate{Metric: m}.Key(), task+"_metrics."), "Key(%s) is under %s_metrics", m, task)
+		}
+	}
+}

@@ -138,6 +138,9 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err := checkDrillOptions(opt); err != nil {
 		return nil, err
 	}
+	if err := checkOptions(opt); err != nil {
+		return nil, err
+	}
 	// Jobs run in their own directories and find their files through the
 	// run directory, so it must not depend on the working directory.
 	runDir, release, err := prepareRunDir(opt.RunDir, []input{

@@ -2,6 +2,7 @@ package localrun
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -143,4 +144,36 @@ func TestRunDirLock(t *testing.T) {
 	_, release, err = prepareRunDir(dir, nil)
 	require.NoError(t, err, "the lock is released with the run")
 	release()
+}
+
+// TestRunChecksOptionsFirst: options that could only fail late fail Run at
+// once, before the run directory is touched.
+func TestRunChecksOptionsFirst(t *testing.T) {
+	adult := filepath.Join(project, "data", "adult", "schema.json")
+	abalone := filepath.Join(project, "data", "abalone", "schema.json")
+	for _, tt := range []struct {
+		name string
+		opt  Options
+		want string
+	}{
+		{"binary metric on regression data", Options{GateMetric: "auc", GateThreshold: 0.9},
+			`quality-gate metric "auc" (-gate-metric) is not one evaluate reports for the task "regression" of the schema ` + abalone + `; valid: mae, mse, r2, rmse`},
+		{"regression metric on binary data", Options{Schema: adult, GateMetric: "rmse", GateThreshold: 3},
+			`quality-gate metric "rmse" (-gate-metric) is not one evaluate reports for the task "binary_classification" of the schema ` + adult + `; valid: accuracy, auc, f1, log_loss, precision, recall`},
+		{"the environment's metric on binary data", Options{Schema: adult},
+			`quality-gate metric "mse" (qualityGate.metric of environment "dev" in ` + filepath.Join(project, "cdk.json") + `; -gate-metric with -threshold overrides it) is not one evaluate reports for the task "binary_classification"`},
+		{"NaN threshold", Options{GateMetric: "mse", GateThreshold: math.NaN()}, "GateThreshold (-threshold) = NaN is invalid; valid: a finite number"},
+		{"infinite threshold", Options{GateMetric: "mse", GateThreshold: math.Inf(1)}, "GateThreshold (-threshold) = +Inf is invalid; valid: a finite number"},
+		{"NaN input threshold", Options{TrainingInput: map[string]any{"threshold": math.NaN()}}, "training input threshold = NaN is invalid; valid: a finite number"},
+		{"infinite input threshold", Options{TrainingInput: map[string]any{"threshold": math.Inf(-1)}}, "training input threshold = -Inf is invalid; valid: a finite number"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tempDir(t)
+			tt.opt.ProjectDir, tt.opt.RunDir = project, dir
+			_, err := Run(context.Background(), tt.opt)
+			assert.ErrorContains(t, err, tt.want)
+			entries, _ := os.ReadDir(dir)
+			assert.Empty(t, entries, "nothing is written")
+		})
+	}
 }

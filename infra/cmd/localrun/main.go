@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -86,6 +87,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := json.Unmarshal([]byte(*input), &trainingInput); err != nil {
 			return fmt.Errorf("-input: %w; valid: a JSON object such as {\"threshold\": 4.5}", err)
 		}
+	}
+	if math.IsNaN(*threshold) || math.IsInf(*threshold, 0) {
+		return fmt.Errorf("-threshold %g is invalid; valid: a finite number", *threshold)
 	}
 	if *gateMetric != "" && !isSet(fs, "threshold") {
 		return fmt.Errorf("-gate-metric %s needs -threshold", *gateMetric)

@@ -42,3 +42,11 @@ func TestRunHelpAndBadArguments(t *testing.T) {
 	assert.Error(t, run(context.Background(), []string{"-synth-only", "-cdk-json", filepath.Join(t.TempDir(), "missing.json")}, &stdout, &stderr))
 	assert.ErrorContains(t, run(context.Background(), []string{"-input", "[1]"}, &stdout, &stderr), "-input:")
 }
+
+func TestRunRejectsANonFiniteThreshold(t *testing.T) {
+	for v, shown := range map[string]string{"NaN": "NaN", "Inf": "+Inf", "-Inf": "-Inf", "+inf": "+Inf"} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"-threshold", v, "-run-dir", t.TempDir()}, &stdout, &stderr)
+		assert.ErrorContains(t, err, "-threshold "+shown+" is invalid; valid: a finite number", "-threshold %s", v)
+	}
+}
