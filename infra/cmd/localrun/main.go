@@ -84,9 +84,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	trainingInput := map[string]any{}
 	if *input != "" {
-		if err := json.Unmarshal([]byte(*input), &trainingInput); err != nil {
-			return fmt.Errorf("-input: %w; valid: a JSON object such as {\"threshold\": 4.5}", err)
+		var v any
+		if err := json.Unmarshal([]byte(*input), &v); err != nil {
+			return fmt.Errorf("-input %s: %v; valid: a JSON object such as {\"threshold\": 4.5}", *input, err)
 		}
+		object, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("-input %s: want a JSON object, got %s; valid: a JSON object such as {\"threshold\": 4.5}", *input, jsonKind(v))
+		}
+		trainingInput = object
 	}
 	if math.IsNaN(*threshold) || math.IsInf(*threshold, 0) {
 		return fmt.Errorf("-threshold %g is invalid; valid: a finite number", *threshold)
@@ -123,4 +129,22 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// jsonKind names the kind of a decoded JSON value, with its article.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	default:
+		return "an object"
+	}
 }

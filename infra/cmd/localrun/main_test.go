@@ -40,7 +40,13 @@ func TestRunHelpAndBadArguments(t *testing.T) {
 	stderr.Reset()
 	assert.EqualError(t, run(context.Background(), []string{"extra"}, &stdout, &stderr), `unexpected arguments ["extra"]`)
 	assert.Error(t, run(context.Background(), []string{"-synth-only", "-cdk-json", filepath.Join(t.TempDir(), "missing.json")}, &stdout, &stderr))
-	assert.ErrorContains(t, run(context.Background(), []string{"-input", "[1]"}, &stdout, &stderr), "-input:")
+	for in, want := range map[string]string{
+		"[1]":         `-input [1]: want a JSON object, got an array; valid: a JSON object such as {"threshold": 4.5}`,
+		"4.5":         `-input 4.5: want a JSON object, got a number; valid: a JSON object such as {"threshold": 4.5}`,
+		"{threshold}": `-input {threshold}: invalid character 't' looking for beginning of object key string; valid: a JSON object such as {"threshold": 4.5}`,
+	} {
+		assert.EqualError(t, run(context.Background(), []string{"-input", in}, &stdout, &stderr), want, "-input %s", in)
+	}
 }
 
 func TestRunRejectsANonFiniteThreshold(t *testing.T) {
