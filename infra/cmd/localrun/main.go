@@ -9,6 +9,12 @@
 //	go run ./infra/cmd/localrun [-env dev] [-data FILE_OR_DIR -schema FILE] [-gate-metric auc] [-threshold N]
 //
 // With -synth-only it only writes the templates of the chosen environments.
+//
+// The run directory (-run-dir, default run/local) is emptied first, but only
+// when it is new, empty or made by an earlier run (it holds the marker
+// .mlpipeline-run, which is also the lock that keeps a second run out); a
+// file, any other directory, and one that is, holds or lies inside an input
+// are refused.
 package main
 
 import (
@@ -51,13 +57,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cdkJSON := fs.String("cdk-json", "cdk.json", "the project's `file` of CDK context; the project root is its folder")
 	env := fs.String("env", "dev", "the environment whose state machines run")
-	runDir := fs.String("run-dir", filepath.Join("run", "local"), "the `directory` the run writes to (emptied first)")
+	runDir := fs.String("run-dir", filepath.Join("run", "local"), "the `directory` the run writes to, emptied first: a new or empty one, or one a local run made\n"+
+		"(it holds "+localrun.RunMarker+"); any other, a file, or one that is, holds or lies inside an input is refused,\n"+
+		"and a second run in a directory in use fails at once")
 	data := fs.String("data", "", "raw training data: a CSV `file or directory` (default: the bundled abalone sample)")
 	schema := fs.String("schema", "", "the data schema `file` (default: the bundled abalone schema)")
 	inferenceData := fs.String("inference-data", "", "the CSV `file or directory` to score (default: -data)")
 	threshold := fs.Float64("threshold", 0, "quality-gate threshold for this run (default: the environment's)")
-	gateMetric := fs.String("gate-metric", "", "quality-gate `metric` for this run, e.g. auc for classification data; needs -threshold (default: the environment's)")
-	input := fs.String("input", "", "training execution input as a JSON `object`, e.g. {\"threshold\": 4.5}")
+	gateMetric := fs.String("gate-metric", "", "quality-gate `metric` for this run, one evaluate reports for the schema's task, e.g. auc for\n"+
+		"classification data; needs -threshold (default: the environment's)")
+	input := fs.String("input", "", "training execution input as a JSON `object`, e.g. {\"threshold\": 4.5}; threshold is its only field")
 	synthOnly := fs.Bool("synth-only", false, "only synthesize the templates (of every environment unless -env is given) into -out")
 	out := fs.String("out", "cdk.out", "with -synth-only: the `directory` to write the cloud assembly to")
 	if err := fs.Parse(args); err != nil {

@@ -36,6 +36,7 @@ func TestRunHelpAndBadArguments(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, flag.ErrHelp, run(context.Background(), []string{"-h"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "-env")
+	assert.Contains(t, stderr.String(), ".mlpipeline-run", "the help says which run directories are emptied")
 
 	stderr.Reset()
 	assert.EqualError(t, run(context.Background(), []string{"extra"}, &stdout, &stderr), `unexpected arguments ["extra"]`)
