@@ -1,7 +1,9 @@
 package infra
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,16 +19,33 @@ func ReadContext(cdkJSON string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read CDK context: %w", err)
 	}
-	var file struct {
-		Context map[string]any `json:"context"`
-	}
+	var file map[string]json.RawMessage
 	if err := json.Unmarshal(data, &file); err != nil {
-		return nil, fmt.Errorf("read CDK context: %s: %w", cdkJSON, err)
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			line, col := position(data, syntax.Offset)
+			return nil, fmt.Errorf("read CDK context: %s:%d:%d: %v", cdkJSON, line, col, syntax)
+		}
+		return nil, fmt.Errorf("read CDK context: %s: want an object, got %s", cdkJSON, jsonKind(data))
 	}
-	if file.Context == nil {
+	raw, ok := file["context"]
+	if !ok {
 		return nil, fmt.Errorf("read CDK context: %s has no \"context\" object", cdkJSON)
 	}
-	return file.Context, nil
+	var context map[string]any
+	if json.Unmarshal(raw, &context) != nil || context == nil {
+		return nil, fmt.Errorf("read CDK context: %s: \"context\" must be an object, got %s", cdkJSON, jsonKind(raw))
+	}
+	return context, nil
+}
+
+// position returns the 1-based line and column of the last byte the JSON
+// decoder read (a SyntaxError's Offset counts the bytes read, the bad one
+// included), for messages that point into a file.
+func position(data []byte, offset int64) (line, col int) {
+	before := data[:min(int(offset), len(data))]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	return line, max(1, len(before)-1-bytes.LastIndexByte(before, '\n'))
 }
 
 // NewApp returns a CDK app primed with the given context. Context the CDK CLI

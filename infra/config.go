@@ -234,6 +234,20 @@ var gateMetrics = map[string]gateMetric{
 	"recall":    {higherIsBetter: true, binary: true, min: 0, max: 1},
 }
 
+// GateMetricsFor returns, sorted, the quality-gate metrics evaluation.json
+// reports for a data schema's task ("regression" or
+// "binary_classification"): evaluate writes the metrics of the task the
+// model was trained for only. It returns nil for any other task.
+func GateMetricsFor(task string) []string {
+	var names []string
+	for _, name := range slices.Sorted(maps.Keys(gateMetrics)) {
+		if m := gateMetrics[name]; (task == "binary_classification" && m.binary) || (task == "regression" && !m.binary) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 var (
 	// 15 characters at most: every name derived from it must fit, and the
 	// longest is the job name prefix mlp-<env>-preprocess, which
@@ -330,6 +344,9 @@ func LoadEnvironments(environments any, selector string) ([]Environment, error) 
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("context key %q is empty: cdk.json must define at least one environment", EnvironmentsContextKey)
+	}
 	if selector != "" {
 		if _, ok := byName[selector]; !ok {
 			return nil, fmt.Errorf("unknown environment %q; valid: %s", selector, strings.Join(names, ", "))
@@ -355,23 +372,24 @@ func parseEnvironment(name string, data json.RawMessage) (Environment, error) {
 		return Environment{}, &ConfigError{Env: name, Field: "name", Value: strconv.Quote(name),
 			Valid: "1 to 15 lowercase letters, digits or hyphens, starting with a letter"}
 	}
+	if kind := jsonKind(data); kind != "an object" {
+		return Environment{}, fmt.Errorf("environment %q: want an object, got %s", name, kind)
+	}
 	if unknown := unknownFields(data, reflect.TypeFor[rawEnvironment](), ""); len(unknown) > 0 {
 		return Environment{}, &ConfigError{Env: name, Field: unknown[0], Value: "(unknown field)",
 			Valid: "one of the fields documented in README.md"}
 	}
 	var raw rawEnvironment
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.Unmarshal(data, &raw); err != nil {
 		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			field := typeErr.Field
-			if field == "" {
-				field = "(environment)"
-			}
-			return Environment{}, &ConfigError{Env: name, Field: field, Value: "a JSON " + typeErr.Value,
-				Valid: "a JSON " + jsonKind(typeErr.Type)}
+		if !errors.As(err, &typeErr) || typeErr.Field == "" {
+			return Environment{}, fmt.Errorf("environment %q: %w", name, err)
 		}
-		return Environment{}, &ConfigError{Env: name, Field: "(environment)", Value: string(data), Valid: "a JSON object"}
+		// The decoder names the field by its path of object keys, without
+		// map keys or array indexes: show that field's whole value and
+		// what its type accepts, in JSON's terms.
+		value, typ := fieldAt(data, reflect.TypeFor[rawEnvironment](), strings.Split(typeErr.Field, "."))
+		return Environment{}, &ConfigError{Env: name, Field: typeErr.Field, Value: value, Valid: wants(typ)}
 	}
 	return raw.validate(name)
 }
@@ -589,16 +607,100 @@ func quoteOrEmpty(s string) string {
 	return strconv.Quote(s)
 }
 
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Float64:
-		return "number"
-	case reflect.String:
-		return "string"
-	case reflect.Map, reflect.Struct:
-		return "object"
+// jsonKind names the kind of a JSON value with its article, such as "an
+// array".
+func jsonKind(data json.RawMessage) string {
+	switch b := bytes.TrimSpace(data); {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '{':
+		return "an object"
+	case b[0] == '[':
+		return "an array"
+	case b[0] == '"':
+		return "a string"
+	case b[0] == 't' || b[0] == 'f':
+		return "a boolean"
+	case b[0] == 'n':
+		return "null"
 	default:
-		return t.String()
+		return "a number"
+	}
+}
+
+// fieldAt returns the compact JSON text of the value at path in data,
+// shortened when long, and the Go type that typ (a struct with json tags)
+// declares for it.
+func fieldAt(data json.RawMessage, typ reflect.Type, path []string) (string, reflect.Type) {
+	for _, key := range path {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			break
+		}
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		f, ok := fieldByTag(typ, key)
+		if !ok {
+			break
+		}
+		data, typ = obj[key], f.Type
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, data) != nil {
+		buf.Reset()
+		buf.Write(data)
+	}
+	const max = 60
+	text := buf.String()
+	if len(text) > max {
+		text = text[:max] + "…"
+	}
+	return text, typ
+}
+
+func fieldByTag(typ reflect.Type, key string) (reflect.StructField, bool) {
+	if typ.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for i := range typ.NumField() {
+		if f := typ.Field(i); strings.Split(f.Tag.Get("json"), ",")[0] == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// wants says in JSON's terms what a field of Go type t accepts.
+func wants(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "an array of " + plural(t.Elem())
+	case reflect.Map:
+		return "an object whose values are " + plural(t.Elem())
+	default:
+		return "an object"
+	}
+}
+
+func plural(t reflect.Type) string {
+	switch w := wants(t); w {
+	case "true or false":
+		return "true or false"
+	default:
+		_, noun, _ := strings.Cut(w, " ")
+		return noun + "s"
 	}
 }
 

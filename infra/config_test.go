@@ -2,6 +2,8 @@ package infra
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -187,9 +189,9 @@ func TestLoadEnvironmentsErrors(t *testing.T) {
 		{"instance count too high", "jobs.infer.instanceCount", 101,
 			`environment "prod": jobs.infer.instanceCount = 101 is invalid; valid: an integer from 1 to 100`},
 		{"instance count not a number", "jobs.infer.instanceCount", "two",
-			`environment "prod": jobs.infer.instanceCount = a JSON string is invalid; valid: a JSON number`},
+			`environment "prod": jobs.infer.instanceCount = "two" is invalid; valid: an integer`},
 		{"instance count fractional", "jobs.infer.instanceCount", 1.5,
-			`environment "prod": jobs.infer.instanceCount = a JSON number 1.5 is invalid; valid: a JSON number`},
+			`environment "prod": jobs.infer.instanceCount = 1.5 is invalid; valid: an integer`},
 		{"instance type", "jobs.preprocess.instanceType", "m5.large",
 			`environment "prod": jobs.preprocess.instanceType = "m5.large" is invalid; valid: a SageMaker ML instance type such as ml.m5.xlarge`},
 		{"instance type missing", "jobs.preprocess.instanceType", nil,
@@ -236,8 +238,22 @@ func TestLoadEnvironmentsErrors(t *testing.T) {
 			`environment "prod": tags = "aws:foo" is invalid; valid: tag keys of 1 to 128 characters not starting with aws:`},
 		{"empty hyperparameter", "hyperparameters", map[string]any{"eta": ""},
 			`environment "prod": hyperparameters = "eta=" is invalid; valid: names and values that are not empty, such as "max_depth": "5"`},
+		{"log retention fractional", "logRetentionDays", 1.5,
+			`environment "prod": logRetentionDays = 1.5 is invalid; valid: an integer`},
+		{"gate threshold a string", "qualityGate.threshold", "0.5",
+			`environment "prod": qualityGate.threshold = "0.5" is invalid; valid: a number`},
+		{"flag a string", "manualApproval", "yes",
+			`environment "prod": manualApproval = "yes" is invalid; valid: true or false`},
+		{"jobs an array", "jobs", []any{"train"},
+			`environment "prod": jobs = ["train"] is invalid; valid: an object`},
+		{"tags an array", "tags", []any{"team"},
+			`environment "prod": tags = ["team"] is invalid; valid: an object whose values are strings`},
+		{"subnets a string", "security.vpc", func() map[string]any { v := byoVpc(); v["subnetIds"] = "subnet-0123456789abcdef0"; return v }(),
+			`environment "prod": security.vpc.subnetIds = "subnet-0123456789abcdef0" is invalid; valid: an array of strings`},
+		{"long value shortened", "jobs.train.instanceCount", strings.Repeat("x", 100),
+			`environment "prod": jobs.train.instanceCount = "` + strings.Repeat("x", 59) + `… is invalid; valid: an integer`},
 		{"hyperparameter not a string", "hyperparameters", map[string]any{"eta": 0.2},
-			`environment "prod": hyperparameters = a JSON number is invalid; valid: a JSON string`},
+			`environment "prod": hyperparameters = {"eta":0.2} is invalid; valid: an object whose values are strings`},
 		{"admin role missing", "security.adminRole", nil,
 			`environment "prod": security.adminRole is missing; valid: the name or ARN of the role that administers the data, besides the pipeline's roles (required with security on)`},
 		{"admin role not a role", "security.adminRole", "arn:aws:iam::123456789012:user/alice",
@@ -321,7 +337,10 @@ func TestLoadEnvironmentsShape(t *testing.T) {
 		{"missing", nil, `context key "environments" is missing: cdk.json must define the environments`},
 		{"not an object", []any{"dev"}, `context key "environments" must be an object keyed by environment name, got ["dev"]`},
 		{"bad name", map[string]any{"Dev Env": validEnv()}, `environment "Dev Env": name = "Dev Env" is invalid; valid: 1 to 15 lowercase letters, digits or hyphens, starting with a letter`},
-		{"environment not an object", map[string]any{"dev": "small"}, `environment "dev": (environment) = a JSON string is invalid; valid: a JSON object`},
+		{"environment not an object", map[string]any{"dev": "small"}, `environment "dev": want an object, got a string`},
+		{"environment an array", map[string]any{"dev": []any{"small"}}, `environment "dev": want an object, got an array`},
+		{"environment null", map[string]any{"dev": nil}, `environment "dev": want an object, got null`},
+		{"no environments", map[string]any{}, `context key "environments" is empty: cdk.json must define at least one environment`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,4 +405,35 @@ func TestDefinitionsResolveTokens(t *testing.T) {
 
 	_, err = Definitions([]byte(`{"Resources": {"SM": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"DefinitionString": {"Fn::If": []}}}}}`))
 	assert.ErrorContains(t, err, "state machine SM: Fn::If is not supported")
+}
+
+func TestGateMetricsFor(t *testing.T) {
+	assert.Equal(t, []string{"mae", "mse", "r2", "rmse"}, GateMetricsFor("regression"))
+	assert.Equal(t, []string{"accuracy", "auc", "f1", "log_loss", "precision", "recall"}, GateMetricsFor("binary_classification"))
+	assert.Nil(t, GateMetricsFor("multiclass"))
+	for _, task := range []string{"regression", "binary_classification"} {
+		for _, m := range GateMetricsFor(task) {
+			assert.True(t, strings.HasPrefix(QualityGate{Metric: m}.Key(), task+"_metrics."), "Key(%s) is under %s_metrics", m, task)
+		}
+	}
+}
+
+// TestReadContextErrors: a cdk.json that cannot be read says where and
+// what, in JSON's terms.
+func TestReadContextErrors(t *testing.T) {
+	for _, tt := range []struct{ name, content, want string }{
+		{"syntax", "{\n  \"context\": {\n    \"environments\": {,}\n  }\n}\n", `cdk.json:3:22: invalid character ',' looking for beginning of object key string`},
+		{"an array", `["dev"]`, `cdk.json: want an object, got an array`},
+		{"context an array", `{"context": [1]}`, `cdk.json: "context" must be an object, got an array`},
+		{"no context", `{"app": "go run ./infra/cmd/app"}`, `cdk.json has no "context" object`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cdk.json")
+			require.NoError(t, os.WriteFile(path, []byte(tt.content), 0o644))
+			_, err := ReadContext(path)
+			require.Error(t, err)
+			assert.Equal(t, "read CDK context: "+filepath.Join(filepath.Dir(path), tt.want), err.Error())
+			assert.NotContains(t, err.Error(), "Go value")
+		})
+	}
 }

@@ -215,7 +215,8 @@ func TestSchedulerRoleContract(t *testing.T) {
 	assert.Contains(t, got[0]+got[1], `"Ref":"Training`)
 	assert.Contains(t, got[0]+got[1], `"Ref":"Inference`)
 	template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(1)) // only the configured schedule
-	template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{"ScheduleExpression": "rate(1 day)"})
+	template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{"ScheduleExpression": "rate(1 day)",
+		"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Input": "{}"})}})
 }
 
 // checkNoWildcards fails on Action "*" and on Resource "*" outside the

@@ -65,7 +65,13 @@ func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) 
 		awsevents.NewRule(this, jsii.String(s.id), &awsevents.RuleProps{
 			Description: jsii.String("Starts the " + s.id + " state machine."),
 			Schedule:    awsevents.Schedule_Expression(jsii.String(s.expr)),
-			Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(s.target, &awseventstargets.SfnStateMachineProps{Role: role})},
+			// Without an input the target would pass the scheduled event,
+			// whose fields the training state machine rejects as unknown:
+			// a scheduled run is a run with the documented empty input.
+			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(s.target, &awseventstargets.SfnStateMachineProps{
+				Role:  role,
+				Input: awsevents.RuleTargetInput_FromObject(map[string]any{}),
+			})},
 		})
 	}
 	return &schedules{Construct: this, role: role}

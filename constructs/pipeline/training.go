@@ -142,10 +142,16 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 		Result:     sfn.Result_FromObject(&map[string]any{"threshold": props.GateThreshold}),
 		ResultPath: jsii.String("$.defaults"),
 	})
+	// copyOf is an intrinsic giving a new copy of the JSON at path. It is
+	// JsonMerge's first argument below: AWS merges into a new object, but
+	// aws-local-stepfunctions, which the cross-check runs, merges into the
+	// first argument in place, which would change the execution input or
+	// the defaults for the expressions after it.
+	copyOf := func(path string) string { return "States.StringToJson(States.JsonToString(" + path + "))" }
 	configure := sfn.NewPass(this, jsii.String("Configure"), &sfn.PassProps{
 		Comment: jsii.String("Merges the execution input over the defaults and names this run's S3 locations."),
 		Parameters: &map[string]any{
-			"config.$": "States.JsonMerge($.defaults, $$.Execution.Input, false)",
+			"config.$": "States.JsonMerge(" + copyOf("$.defaults") + ", $$.Execution.Input, false)",
 			"run.$":    "$$.Execution.Name",
 			"uris": map[string]any{
 				"raw":            dataURI(storage.PrefixRaw + "data/"),
@@ -159,6 +165,15 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 				"evaluation.$":   perRun(artifactURI(storage.PrefixEvaluation), ""),
 			},
 			"evaluationKey.$": fmt.Sprintf("States.Format('%s{}/evaluation.json', $$.Execution.Name)", storage.PrefixEvaluation),
+			// ValidateInput compares the two: merging the defaults over
+			// the input leaves exactly the defaults unless the input has a
+			// field they lack. Both strings come from the same engine, so
+			// the comparison does not depend on how it writes JSON; with
+			// one default field, not on key order either.
+			"inputFields": map[string]any{
+				"given.$": "States.JsonToString(States.JsonMerge(" + copyOf("$$.Execution.Input") + ", $.defaults, false))",
+				"known.$": "States.JsonToString($.defaults)",
+			},
 		},
 	})
 
@@ -337,12 +352,24 @@ func NewTrainingPipeline(scope constructs.Construct, id string, props *TrainingP
 			ResultPath: jsii.String("$.error"),
 		}).Next(failure)
 	}
+	// A field the pipeline does not read, such as the typo treshold,
+	// would otherwise be ignored and the run gated by the default.
+	unknownField := sfn.NewPass(this, jsii.String("UnknownInputField"), &sfn.PassProps{
+		Comment: jsii.String("The execution input may only have the fields the pipeline reads."),
+		Parameters: &map[string]any{
+			"Error": InvalidInputError,
+			"Cause.$": fmt.Sprintf("States.Format('The execution input {} has a field other than threshold, which the pipeline does not read; "+
+				"valid: an object with at most the field threshold, a number such as %s.', States.JsonToString($$.Execution.Input))", example),
+		},
+		ResultPath: jsii.String("$.error"),
+	}).Next(failure)
 	badName, invalidName := checkExecutionName(this, failure)
 	validate := sfn.NewChoice(this, jsii.String("ValidateInput"), &sfn.ChoiceProps{
 		Comment: jsii.String("Fails the execution before any job runs when its name or its input cannot run the pipeline."),
 	})
 	validate.
 		When(badName, invalidName, nil).
+		When(sfn.Condition_Not(sfn.Condition_StringEqualsJsonPath(jsii.String("$.inputFields.given"), jsii.String("$.inputFields.known"))), unknownField, nil).
 		When(sfn.Condition_IsString(jsii.String(threshold)), invalidThreshold("ThresholdIsAString", "the string {}"), nil).
 		When(sfn.Condition_IsBoolean(jsii.String(threshold)), invalidThreshold("ThresholdIsABoolean", "the boolean {}"), nil).
 		When(sfn.Condition_IsNull(jsii.String(threshold)), invalidThreshold("ThresholdIsNull", "null"), nil).

@@ -37,7 +37,11 @@ type Options struct {
 	CDKJSON string
 	// Env is the environment whose definitions run. Default: dev.
 	Env string
-	// RunDir receives everything the run writes; it is emptied first.
+	// RunDir receives everything the run writes. It must be a new or empty
+	// directory, or one an earlier run made (it holds RunMarker), which is
+	// emptied first; it must not be, hold or lie inside one of the inputs
+	// (Data, Schema, InferenceData, CDKJSON), nor be or hold ProjectDir.
+	// The run locks it: a second run in the same directory fails at once.
 	// Default: run/local below ProjectDir.
 	RunDir string
 	// Data is the raw training data: a CSV file or a folder of them.
@@ -143,19 +147,20 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err := checkDrillOptions(opt); err != nil {
 		return nil, err
 	}
+	if err := checkOptions(opt); err != nil {
+		return nil, err
+	}
 	// Jobs run in their own directories and find their files through the
 	// run directory, so it must not depend on the working directory.
-	runDir, err := filepath.Abs(opt.RunDir)
+	runDir, release, err := prepareRunDir(opt.RunDir, []input{
+		{"data", opt.Data}, {"schema", opt.Schema}, {"inference data", opt.InferenceData},
+		{"cdk.json", opt.CDKJSON}, {"project", opt.ProjectDir},
+	})
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	opt.RunDir = runDir
-	if err := os.RemoveAll(opt.RunDir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(opt.RunDir, 0o755); err != nil {
-		return nil, err
-	}
 	defs, template, err := definitions(opt)
 	if err != nil {
 		return nil, err

@@ -215,6 +215,51 @@ func TestExecutionNamesSageMakerRejectsFailAtOnce(t *testing.T) {
 	}
 }
 
+// TestUnknownInputFieldsFailAtOnce: a training execution input with a
+// field the pipeline does not read (the typo treshold) fails before the
+// first job, showing the input, instead of running with the default gate.
+func TestUnknownInputFieldsFailAtOnce(t *testing.T) {
+	defs, _, err := definitions(withDefaults(Options{ProjectDir: project}))
+	require.NoError(t, err)
+	sm, err := asl.Parse(defs["training"])
+	require.NoError(t, err)
+	var calls []string
+	exec := &asl.Executor{Handlers: map[string]asl.Handler{}}
+	for _, r := range []string{local.ResourcePublish, local.ResourceProcessingJob, local.ResourceTrainingJob, local.ResourceGetObject,
+		local.ResourceCreateModelPackage, local.ResourceListModelPackages, local.ResourceDescribeModelPackage} {
+		exec.Handlers[r] = func(_ context.Context, c asl.Call) (any, error) {
+			calls = append(calls, c.StateName)
+			if c.StateName == "Preprocess" {
+				return nil, &local.TaskError{Name: "Stop", Cause: "stopped after the input was accepted"}
+			}
+			return map[string]any{"MessageId": "1"}, nil
+		}
+	}
+	for _, tt := range []struct {
+		input map[string]any
+		shown string // the input as the cause shows it; empty: accepted
+	}{
+		{map[string]any{"treshold": 4.5}, `{"treshold":4.5}`},
+		{map[string]any{"threshold": 4.5, "model": "x"}, `{"model":"x","threshold":4.5}`},
+		{map[string]any{}, ""},
+		{map[string]any{"threshold": 4.5}, ""},
+	} {
+		calls = nil
+		res, err := exec.Run(context.Background(), sm, "run-1", tt.input)
+		require.NoError(t, err)
+		assert.Equal(t, "FAILED", res.Status, "%v", tt.input)
+		if tt.shown == "" {
+			assert.Equal(t, "Stop", res.Error, "%v is accepted: %s", tt.input, res.Cause)
+			assert.Equal(t, []string{"Preprocess", "NotifyFailure"}, calls, "%v reaches the first job", tt.input)
+			continue
+		}
+		assert.Equal(t, "InvalidInput", res.Error, "%v", tt.input)
+		assert.Equal(t, "The execution input "+tt.shown+" has a field other than threshold, which the pipeline does not read; "+
+			"valid: an object with at most the field threshold, a number such as 6.", res.Cause, "%v", tt.input)
+		assert.Equal(t, []string{"NotifyFailure"}, calls, "%v: only the failure notification", tt.input)
+	}
+}
+
 // TestRunWithInferenceAttributions: inferenceAttributions in cdk.json
 // reaches the batch inference job, whose predictions then carry each row's
 // attributions per schema column.

@@ -9,6 +9,12 @@
 //	go run ./infra/cmd/localrun [-env dev] [-data FILE_OR_DIR -schema FILE] [-gate-metric auc] [-threshold N]
 //
 // With -synth-only it only writes the templates of the chosen environments.
+//
+// The run directory (-run-dir, default run/local) is emptied first, but only
+// when it is new, empty or made by an earlier run (it holds the marker
+// .mlpipeline-run, which is also the lock that keeps a second run out); a
+// file, any other directory, and one that is, holds or lies inside an input
+// are refused.
 package main
 
 import (
@@ -17,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -50,13 +57,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cdkJSON := fs.String("cdk-json", "cdk.json", "the project's `file` of CDK context; the project root is its folder")
 	env := fs.String("env", "dev", "the environment whose state machines run")
-	runDir := fs.String("run-dir", filepath.Join("run", "local"), "the `directory` the run writes to (emptied first)")
+	runDir := fs.String("run-dir", filepath.Join("run", "local"), "the `directory` the run writes to, emptied first: a new or empty one, or one a local run made\n"+
+		"(it holds "+localrun.RunMarker+"); any other, a file, or one that is, holds or lies inside an input is refused,\n"+
+		"and a second run in a directory in use fails at once")
 	data := fs.String("data", "", "raw training data: a CSV `file or directory` (default: the bundled abalone sample)")
 	schema := fs.String("schema", "", "the data schema `file` (default: the bundled abalone schema)")
 	inferenceData := fs.String("inference-data", "", "the CSV `file or directory` to score (default: -data)")
 	threshold := fs.Float64("threshold", 0, "quality-gate threshold for this run (default: the environment's)")
-	gateMetric := fs.String("gate-metric", "", "quality-gate `metric` for this run, e.g. auc for classification data; needs -threshold (default: the environment's)")
-	input := fs.String("input", "", "training execution input as a JSON `object`, e.g. {\"threshold\": 4.5}")
+	gateMetric := fs.String("gate-metric", "", "quality-gate `metric` for this run, one evaluate reports for the schema's task, e.g. auc for\n"+
+		"classification data; needs -threshold (default: the environment's)")
+	input := fs.String("input", "", "training execution input as a JSON `object`, e.g. {\"threshold\": 4.5}; threshold is its only field")
 	synthOnly := fs.Bool("synth-only", false, "only synthesize the templates (of every environment unless -env is given) into -out")
 	out := fs.String("out", "cdk.out", "with -synth-only: the `directory` to write the cloud assembly to")
 	if err := fs.Parse(args); err != nil {
@@ -83,9 +93,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	trainingInput := map[string]any{}
 	if *input != "" {
-		if err := json.Unmarshal([]byte(*input), &trainingInput); err != nil {
-			return fmt.Errorf("-input: %w; valid: a JSON object such as {\"threshold\": 4.5}", err)
+		var v any
+		if err := json.Unmarshal([]byte(*input), &v); err != nil {
+			return fmt.Errorf("-input %s: %v; valid: a JSON object such as {\"threshold\": 4.5}", *input, err)
 		}
+		object, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("-input %s: want a JSON object, got %s; valid: a JSON object such as {\"threshold\": 4.5}", *input, jsonKind(v))
+		}
+		trainingInput = object
+	}
+	if math.IsNaN(*threshold) || math.IsInf(*threshold, 0) {
+		return fmt.Errorf("-threshold %g is invalid; valid: a finite number", *threshold)
 	}
 	if *gateMetric != "" && !isSet(fs, "threshold") {
 		return fmt.Errorf("-gate-metric %s needs -threshold", *gateMetric)
@@ -119,4 +138,22 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// jsonKind names the kind of a decoded JSON value, with its article.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	default:
+		return "an object"
+	}
 }

@@ -36,9 +36,24 @@ func TestRunHelpAndBadArguments(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, flag.ErrHelp, run(context.Background(), []string{"-h"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "-env")
+	assert.Contains(t, stderr.String(), ".mlpipeline-run", "the help says which run directories are emptied")
 
 	stderr.Reset()
 	assert.EqualError(t, run(context.Background(), []string{"extra"}, &stdout, &stderr), `unexpected arguments ["extra"]`)
 	assert.Error(t, run(context.Background(), []string{"-synth-only", "-cdk-json", filepath.Join(t.TempDir(), "missing.json")}, &stdout, &stderr))
-	assert.ErrorContains(t, run(context.Background(), []string{"-input", "[1]"}, &stdout, &stderr), "-input:")
+	for in, want := range map[string]string{
+		"[1]":         `-input [1]: want a JSON object, got an array; valid: a JSON object such as {"threshold": 4.5}`,
+		"4.5":         `-input 4.5: want a JSON object, got a number; valid: a JSON object such as {"threshold": 4.5}`,
+		"{threshold}": `-input {threshold}: invalid character 't' looking for beginning of object key string; valid: a JSON object such as {"threshold": 4.5}`,
+	} {
+		assert.EqualError(t, run(context.Background(), []string{"-input", in}, &stdout, &stderr), want, "-input %s", in)
+	}
+}
+
+func TestRunRejectsANonFiniteThreshold(t *testing.T) {
+	for v, shown := range map[string]string{"NaN": "NaN", "Inf": "+Inf", "-Inf": "-Inf", "+inf": "+Inf"} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"-threshold", v, "-run-dir", t.TempDir()}, &stdout, &stderr)
+		assert.ErrorContains(t, err, "-threshold "+shown+" is invalid; valid: a finite number", "-threshold %s", v)
+	}
 }

@@ -250,6 +250,8 @@ func scenarios(s synthesized) []scenario {
 				}
 			},
 		},
+		{name: "unknown-input-field", kind: "training", input: map[string]any{"treshold": stricter}, jobEnv: []string{evalEnv(pass)}, want: rejectedInput},
+		{name: "extra-input-field", kind: "training", input: map[string]any{"threshold": stricter, "zone": "a"}, jobEnv: []string{evalEnv(pass)}, want: rejectedInput},
 		{
 			name: "job-failure", kind: "training", jobEnv: []string{evalEnv(pass), fakeFailEnv + "=train"},
 			want: func(t *testing.T, res asl.Result) {
@@ -262,6 +264,17 @@ func scenarios(s synthesized) []scenario {
 		{name: "no-evaluation", kind: "training", want: ended(asl.StatusFailed, "S3.NoSuchKeyException", "NotifyFailure")},
 		{name: "approved-model", kind: "inference", approvedModel: true, jobEnv: []string{evalEnv(pass)}, want: ended(asl.StatusSucceeded, "", "Infer")},
 		{name: "no-approved-model", kind: "inference", want: ended(asl.StatusFailed, "NoApprovedModel", "NotifyNoModel")},
+	}
+}
+
+// rejectedInput checks that an execution input failed before any job ran.
+func rejectedInput(t *testing.T, res asl.Result) {
+	t.Helper()
+	if res.Status != asl.StatusFailed || res.Error != "InvalidInput" {
+		t.Errorf("ours ended %s %s (%s), want FAILED InvalidInput", res.Status, res.Error, res.Cause)
+	}
+	if slices.Contains(res.States, "Preprocess") || !slices.Contains(res.States, "NotifyFailure") {
+		t.Errorf("want the failure notified before any job: %v", res.States)
 	}
 }
 
