@@ -16,7 +16,9 @@ import (
 const about = `Reads raw CSV files through a data schema, splits them into seeded
 train/validation/test sets (stratified for binary classification), fits a
 preprocessor on the training rows (median/mode imputation, standardisation,
-one-hot encoding with a bucket for unseen categories) and writes under -output:
+one-hot encoding with a bucket for unseen categories, which also takes the
+least frequent ones beyond a column's maxCategories, default 100, with a
+warning) and writes under -output:
   train/train.csv, validation/validation.csv, test/test.csv   header-less, target first
   preprocessor/preprocessor.json, preprocessor/schema.json    for training and inference
   profile/profile.json                                        training data profile`
@@ -87,6 +89,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	prep, err := features.Fit(table, split.Train)
 	if err != nil {
 		return err
+	}
+	for _, f := range prep.Folded() {
+		fmt.Fprintf(stderr, "preprocess: warning: column %q has %d categories in the training rows, more than its limit of %d; the %d least frequent (%d rows) are encoded as unseen values (%q); raise the column's maxCategories in the schema, or declare an identifier as the schema's id\n",
+			f.Column, f.Limit+f.Folded, f.Limit, f.Folded, f.Rows, f.Column+features.UnseenSuffix)
 	}
 
 	var files atomicfile.Set
