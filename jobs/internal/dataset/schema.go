@@ -119,6 +119,7 @@ type Schema struct {
 }
 
 // Parse decodes a schema from JSON, fills in the defaults and validates it.
+// A UTF-8 byte order mark before the JSON is ignored.
 // Decoding is strict: an unknown field, a field given twice, a field whose
 // name differs from the documented one only in case, a value of the wrong
 // JSON type and anything after the schema object are errors, each naming the
@@ -146,6 +147,9 @@ func Load(path string) (*Schema, error) {
 }
 
 func parse(data []byte) (*Schema, error) {
+	// Editors on Windows save UTF-8 with a byte order mark, which JSON
+	// does not allow but which carries no meaning: drop it.
+	data = bytes.TrimPrefix(data, bom)
 	if err := checkFields(data); err != nil {
 		return nil, err
 	}

@@ -314,6 +314,15 @@ func TestParseRoundTrip(t *testing.T) {
 	}
 }
 
+func TestParseIgnoresByteOrderMark(t *testing.T) {
+	const doc = `{"columns":[{"name":"a","type":"numeric"},{"name":"b","type":"numeric"}],"target":"b","task":"regression","header":true}`
+	want, err := Parse([]byte(doc))
+	require.NoError(t, err)
+	got, err := Parse([]byte("\xef\xbb\xbf" + doc))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
 // TestMaxCategoriesKeepsFingerprints: a schema that does not set
 // maxCategories has the fingerprint it had before the field existed, so
 // models trained before it still load.
