@@ -104,11 +104,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("hyperparameter objective = %q does not fit the schema's task %q; valid: %q", params.Objective, schema.Task, want)
 	}
 
-	train, err := features.ReadSplit(*trainPath)
+	train, err := features.ReadSplit(*trainPath, params.Objective == gbt.Logistic)
 	if err != nil {
 		return fmt.Errorf("train channel: %w", err)
 	}
-	valid, err := features.ReadSplit(*validPath)
+	valid, err := features.ReadSplit(*validPath, params.Objective == gbt.Logistic)
 	if err != nil {
 		return fmt.Errorf("validation channel: %w", err)
 	}

@@ -264,7 +264,7 @@ func TestSplitFileRoundTrip(t *testing.T) {
 
 	path := filepath.Join(t.TempDir(), "train.csv")
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
-	d, err := ReadSplit(path)
+	d, err := ReadSplit(path, false)
 	require.NoError(t, err)
 	assert.Equal(t, []float32{1, 0}, d.Labels)
 	assert.Equal(t, 6, d.Cols)
@@ -286,7 +286,7 @@ func TestReadSplitErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(strings.ToLower(tt.name), " ", "_")+".csv")
 			require.NoError(t, os.WriteFile(path, []byte(tt.data), 0o644))
-			_, err := ReadSplit(path)
+			_, err := ReadSplit(path, false)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
@@ -449,4 +449,14 @@ func TestFitCapsCategories(t *testing.T) {
 	assert.Len(t, p.Columns[0].Categorical.Categories, dataset.DefaultMaxCategories)
 	assert.Equal(t, "v0000", p.Columns[0].Categorical.Categories[0], "all counts tie: the smallest values are kept")
 	assert.Equal(t, []FoldedColumn{{Column: "c", Limit: 100, Folded: 50, Rows: 50}}, p.Folded())
+}
+
+func TestReadSplitChecksBinaryLabels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "train.csv")
+	require.NoError(t, os.WriteFile(path, []byte("1,0.5\n0,0.25\n\n2,0.75\n"), 0o644))
+	_, err := ReadSplit(path, true)
+	assert.EqualError(t, err, "train.csv:4: field 1, the label: 2 is not 0 or 1; binary classification needs labels 0 or 1")
+	d, err := ReadSplit(path, false)
+	require.NoError(t, err, "a regression label may be 2")
+	assert.Equal(t, []float32{1, 0, 2}, d.Labels)
 }
