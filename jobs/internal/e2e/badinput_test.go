@@ -3,11 +3,14 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -102,6 +105,8 @@ type badCase struct {
 	want string
 	// stderr, when set, must appear in the job's stderr (a warning).
 	stderr string
+	// check, when set, checks the outputs of a case that succeeds.
+	check func(t *testing.T, out string)
 }
 
 // write writes content to dir/name and returns its path.
@@ -261,7 +266,15 @@ func badCases() []badCase {
 		{family: "data", name: "empty and garbage targets are ignored", job: "infer",
 			setup: score(abaloneHeader + "M,0.455,0.365,0.095,0.514,0.2245,0.101,0.15,\n" + "F,0.53,0.42,0.135,0.677,0.2565,0.1415,0.21,unknown\n")},
 		{family: "data", name: "empty targets are scored when skipping bad rows", job: "infer",
-			setup: score(abaloneHeader+"M,0.455,0.365,0.095,0.514,0.2245,0.101,0.15,\n", "-on-bad-row", "skip")},
+			setup: score(abaloneHeader+"M,0.455,0.365,0.095,0.514,0.2245,0.101,0.15,\n", "-on-bad-row", "skip"),
+			check: func(t *testing.T, out string) {
+				predictions, err := os.ReadFile(filepath.Join(out, "in.csv.out"))
+				require.NoError(t, err)
+				assert.Equal(t, 2, strings.Count(string(predictions), "\n"), "a header and the row's prediction: %q", predictions)
+				rejected, err := os.ReadFile(filepath.Join(out, "in.csv.rejected.csv"))
+				require.NoError(t, err)
+				assert.Equal(t, "line,reason\n", string(rejected))
+			}},
 
 		// Bad schemas.
 		{family: "schema", name: "target not a column", job: "preprocess",
@@ -422,13 +435,16 @@ func TestBadInput(t *testing.T) {
 			dir, root := t.TempDir(), t.TempDir()
 			out := filepath.Join(dir, "out")
 			args := append([]string{outputFlag[tt.job], out}, tt.setup(t, f, dir, root)...)
-			code, _, stderr := job(t, tt.job, []string{"MLPIPELINE_SAGEMAKER_ROOT=" + root}, args...)
+			code, stderr := jobWithin(t, tt.job, []string{"MLPIPELINE_SAGEMAKER_ROOT=" + root}, args...)
 			reason, ferr := os.ReadFile(filepath.Join(root, failureFile[tt.job]))
 			if tt.want == "" {
 				assert.Equal(t, 0, code, "exit code; stderr: %s", stderr)
 				assert.True(t, os.IsNotExist(ferr), "no failure file on success: %s", reason)
 				assert.NotEmpty(t, regularFiles(t, out), "outputs")
 				assert.Contains(t, stderr, tt.stderr)
+				if tt.check != nil {
+					tt.check(t, out)
+				}
 				return
 			}
 			assert.Equal(t, 1, code, "exit code; stderr: %s", stderr)
@@ -440,6 +456,30 @@ func TestBadInput(t *testing.T) {
 			assert.Empty(t, regularFiles(t, out), "no output file is left behind")
 		})
 	}
+}
+
+// hangAfter is how long a case may run before it counts as hung: far
+// beyond what any case needs (they take well under a second), so that a
+// job reading an endless input fails its case instead of the whole run.
+const hangAfter = 2 * time.Minute
+
+// jobWithin runs a job as job does, and fails t if it has not ended
+// after hangAfter. It returns the exit code and stderr.
+func jobWithin(t *testing.T, name string, env []string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), hangAfter)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin[name], args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	require.NoError(t, ctx.Err(), "%s %v did not end within %v: it hangs", name, args, hangAfter)
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		return exitErr.ExitCode(), stderr.String()
+	}
+	require.NoError(t, err, "start %s", name)
+	return 0, stderr.String()
 }
 
 // TestBadInputMatrixIsDocumented keeps the README's table of the matrix's
