@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mlpipeline-go/mlpipeline/internal/schedule"
+	"github.com/mlpipeline-go/mlpipeline/jobs/trainconfig"
 )
 
 // EnvironmentsContextKey is the CDK context key holding the environments,
@@ -502,8 +503,37 @@ func (raw rawEnvironment) validate(name string) (Environment, error) {
 			bad("tags."+key, strconv.Quote(value), "a tag value of at most 256 characters")
 		}
 	}
+	validateTrainJob(env, bad)
 	env.Security = raw.Security.validate(name, bad)
 	return env, errors.Join(errs...)
+}
+
+// validateTrainJob checks the train job's configuration with the train
+// job's own rules (jobs/trainconfig), so that what the job would reject
+// stops synth instead of failing the Train step after Preprocess has run:
+// its instance count, and every hyperparameter's name and value.
+// Problems the checks above report (counts out of range, empty names or
+// values) are not reported twice.
+func validateTrainJob(env Environment, bad func(field, value, valid string)) {
+	if n := env.Jobs[Train].InstanceCount; n > trainconfig.MaxInstanceCount && n <= maxInstanceCount {
+		bad("jobs.train.instanceCount", strconv.Itoa(n), fmt.Sprintf("%d: the train job trains on one instance", trainconfig.MaxInstanceCount))
+	}
+	hp := map[string]string{}
+	for k, v := range env.Hyperparameters {
+		if k != "" && v != "" {
+			hp[k] = v
+		}
+	}
+	for _, p := range trainconfig.Check(hp) {
+		switch {
+		case p.Key == "":
+			bad("hyperparameters", "(as a whole)", p.Valid)
+		case p.Unknown:
+			bad("hyperparameters."+p.Key, strconv.Quote(p.Value), "a hyperparameter the train job knows, "+p.Valid)
+		default:
+			bad("hyperparameters."+p.Key, strconv.Quote(p.Value), p.Valid)
+		}
+	}
 }
 
 // securedByDefault are the environments whose secure profile is on unless

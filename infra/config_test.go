@@ -25,7 +25,7 @@ func validEnv() map[string]any {
 		"removalPolicy": "retain",
 		"jobs": map[string]any{
 			"preprocess": job("ml.m5.large"),
-			"train":      job("ml.m5.2xlarge"),
+			"train":      map[string]any{"instanceType": "ml.m5.2xlarge", "instanceCount": 1, "volumeSizeGb": 40, "maxRuntimeMinutes": 90},
 			"evaluate":   job("ml.t3.medium"),
 			"infer":      job("ml.c5.18xlarge"),
 		},
@@ -75,7 +75,7 @@ func TestLoadEnvironmentsValid(t *testing.T) {
 		RemovalPolicy: Retain,
 		Jobs: map[JobKind]JobResources{
 			Preprocess: {InstanceType: "ml.m5.large", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
-			Train:      {InstanceType: "ml.m5.2xlarge", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
+			Train:      {InstanceType: "ml.m5.2xlarge", InstanceCount: 1, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
 			Evaluate:   {InstanceType: "ml.t3.medium", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
 			Infer:      {InstanceType: "ml.c5.18xlarge", InstanceCount: 2, VolumeSizeGB: 40, MaxRuntime: 90 * time.Minute},
 		},
@@ -254,6 +254,12 @@ func TestLoadEnvironmentsErrors(t *testing.T) {
 			`environment "prod": jobs.train.instanceCount = "` + strings.Repeat("x", 59) + `… is invalid; valid: an integer`},
 		{"hyperparameter not a string", "hyperparameters", map[string]any{"eta": 0.2},
 			`environment "prod": hyperparameters = {"eta":0.2} is invalid; valid: an object whose values are strings`},
+		{"train on two instances", "jobs.train.instanceCount", 2,
+			`environment "prod": jobs.train.instanceCount = 2 is invalid; valid: 1: the train job trains on one instance`},
+		{"unknown hyperparameter", "hyperparameters", map[string]any{"max_depht": "5"},
+			`environment "prod": hyperparameters.max_depht = "5" is invalid; valid: a hyperparameter the train job knows, one of alpha, colsample_bytree, early_stopping_rounds, eta, eval_metric, gamma, lambda, learning_rate, max_bin, max_depth, min_child_weight, min_split_loss, num_round, objective, reg_alpha, reg_lambda, seed, subsample, tree_method`},
+		{"invalid hyperparameter", "hyperparameters", map[string]any{"max_depth": "0"},
+			`environment "prod": hyperparameters.max_depth = "0" is invalid; valid: an integer in [1, 64]`},
 		{"admin role missing", "security.adminRole", nil,
 			`environment "prod": security.adminRole is missing; valid: the name or ARN of the role that administers the data, besides the pipeline's roles (required with security on)`},
 		{"admin role not a role", "security.adminRole", "arn:aws:iam::123456789012:user/alice",
@@ -436,4 +442,14 @@ func TestReadContextErrors(t *testing.T) {
 			assert.NotContains(t, err.Error(), "Go value")
 		})
 	}
+}
+
+// TestLoadEnvironmentsAcceptsWhatTheTrainerAccepts: SageMaker's own
+// hyperparameters pass, as the train job ignores them, and so does an
+// eval_metric that fits the objective the schema will choose.
+func TestLoadEnvironmentsAcceptsWhatTheTrainerAccepts(t *testing.T) {
+	env := validEnv()
+	set(env, "hyperparameters", map[string]any{"max_depth": "5", "_tuning_objective_metric": "validation:rmse", "sagemaker_program": "train", "eval_metric": "logloss"})
+	_, err := LoadEnvironments(map[string]any{"prod": env}, "")
+	assert.NoError(t, err)
 }

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	test, err := features.ReadSplit(*testPath)
+	test, err := features.ReadSplit(*testPath, bundle.Model.Objective() == gbt.Logistic)
 	if err != nil {
 		return fmt.Errorf("test split: %w", err)
 	}

@@ -18,8 +18,9 @@ import (
 )
 
 const about = `Batch inference: scores raw CSV files (the layout of the schema stored with
-the model; the target column may be absent) and writes, for each input file
-NAME, -output/NAME.out: a CSV with a header, the id column if the schema has
+the model; the target column may be absent, and where present its values
+are not read: empty or any text) and writes, for each input file NAME,
+-output/NAME.out: a CSV with a header, the id column if the schema has
 one, the prediction, and for binary classification the probability of the
 positive label (prediction is 1 when it is at least -threshold), and with
 -attributions the row's TreeSHAP attributions per column. Rows keep
@@ -65,7 +66,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if !(*threshold > 0 && *threshold < 1) {
 		return fmt.Errorf("-threshold = %g is invalid; valid: a number in (0, 1)", *threshold)
 	}
-	if *workers <= 0 {
+	switch {
+	case *workers < 0:
+		return fmt.Errorf("-workers = %d is invalid; valid: 0 (one per core) or a positive count", *workers)
+	case *workers == 0:
 		*workers = runtime.GOMAXPROCS(0)
 	}
 

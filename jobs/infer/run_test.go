@@ -167,3 +167,38 @@ func TestInferEmptyShard(t *testing.T) {
 		assert.Empty(t, entries, "outputs of an empty shard")
 	}
 }
+
+// TestInferIgnoresTheTarget: unlabeled inference data often keeps the
+// target column with empty fields; infer does not use it, so neither an
+// empty nor a garbage target fails a row, with or without skipping.
+func TestInferIgnoresTheTarget(t *testing.T) {
+	model := testModel(t)
+	raw, err := os.ReadFile(filepath.Join(abalone, "abalone.csv"))
+	require.NoError(t, err)
+	lines := strings.SplitN(string(raw), "\n", 4)
+	// The target, Rings, is the last column.
+	cut := func(l string) string { return l[:strings.LastIndexByte(l, ',')+1] }
+	input := lines[0] + "\n" + cut(lines[1]) + "\n" + cut(lines[2]) + "unknown\n" + lines[1] + "\n"
+	in := filepath.Join(t.TempDir(), "unlabeled.csv")
+	require.NoError(t, os.WriteFile(in, []byte(input), 0o644))
+	for _, mode := range []string{"fail", "skip"} {
+		out := filepath.Join(t.TempDir(), "out")
+		_, err := infer(t, out, "-model", model, "-input", in, "-on-bad-row", mode)
+		require.NoError(t, err, "-on-bad-row=%s", mode)
+		predictions, err := os.ReadFile(filepath.Join(out, "unlabeled.csv.out"))
+		require.NoError(t, err)
+		got := strings.Split(strings.TrimSpace(string(predictions)), "\n")
+		require.Len(t, got, 4, "-on-bad-row=%s: a header and three predictions", mode)
+		assert.Equal(t, got[1], got[3], "a row with an empty target scores as with its target")
+		if mode == "skip" {
+			rejected, err := os.ReadFile(filepath.Join(out, "unlabeled.csv.rejected.csv"))
+			require.NoError(t, err)
+			assert.Equal(t, "line,reason\n", string(rejected))
+		}
+	}
+}
+
+func TestInferRejectsNegativeWorkers(t *testing.T) {
+	_, err := infer(t, filepath.Join(t.TempDir(), "out"), "-model", testModel(t), "-input", filepath.Join(abalone, "abalone.csv"), "-workers", "-5")
+	assert.EqualError(t, err, "-workers = -5 is invalid; valid: 0 (one per core) or a positive count")
+}

@@ -113,7 +113,7 @@ func (s *scorer) scoreFile(ctx context.Context, r io.Reader, name string, out, r
 	if cr.fill(c); c.err != nil {
 		return 0, 0, c.err
 	}
-	first, err := dataset.NewReader(bytes.NewReader(c.data), name, s.bundle.Schema, dataset.Options{TargetOptional: true})
+	first, err := dataset.NewReader(bytes.NewReader(c.data), name, s.bundle.Schema, dataset.Options{IgnoreTarget: true})
 	if err != nil {
 		return 0, 0, err
 	}

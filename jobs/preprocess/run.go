@@ -16,7 +16,9 @@ import (
 const about = `Reads raw CSV files through a data schema, splits them into seeded
 train/validation/test sets (stratified for binary classification), fits a
 preprocessor on the training rows (median/mode imputation, standardisation,
-one-hot encoding with a bucket for unseen categories) and writes under -output:
+one-hot encoding with a bucket for unseen categories, which also takes the
+least frequent ones beyond a column's maxCategories, default 100, with a
+warning) and writes under -output:
   train/train.csv, validation/validation.csv, test/test.csv   header-less, target first
   preprocessor/preprocessor.json, preprocessor/schema.json    for training and inference
   profile/profile.json                                        training data profile
@@ -45,9 +47,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	schemaPath := cmd.Flags.String("schema", filepath.Join(p.Root, "processing", "input", "schema", "schema.json"), "data schema `file`")
 	output := cmd.Flags.String("output", filepath.Join(p.Root, "processing", "output"), "output `directory`")
 	trainFrac := cmd.Flags.Float64("train-fraction", 0.7, "share of the rows for training")
-	validFrac := cmd.Flags.Float64("validation-fraction", 0.15, "share of the rows for validation; the rest is the test set")
+	validFrac := cmd.Flags.Float64("validation-fraction", 0.15, "share of the rows for validation, > 0 (train needs a validation split); the rest is the test set")
 	seed := cmd.Flags.Uint64("seed", 42, "seed of the split")
 	if err := cmd.Parse(args); err != nil {
+		return err
+	}
+	if err := checkFractions(*trainFrac, *validFrac, *testInput != ""); err != nil {
 		return err
 	}
 
@@ -92,6 +97,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	prep, err := features.Fit(table, split.Train)
 	if err != nil {
 		return err
+	}
+	for _, f := range prep.Folded() {
+		fmt.Fprintf(stderr, "preprocess: warning: column %q has %d categories in the training rows, more than its limit of %d; the %d least frequent (%d rows) are encoded as unseen values (%q); raise the column's maxCategories in the schema, or declare an identifier as the schema's id\n",
+			f.Column, f.Limit+f.Folded, f.Limit, f.Folded, f.Rows, f.Column+features.UnseenSuffix)
 	}
 
 	var files atomicfile.Set
@@ -157,6 +166,23 @@ func checkBothClasses(labels []float64, rows []int, positive string) error {
 	}
 	if pos == 0 || pos == len(rows) {
 		return fmt.Errorf("training rows: %d of %d have the positive label %q; valid: both classes present (check the schema's positiveLabel and labelTrimSuffix)", pos, len(rows), positive)
+	}
+	return nil
+}
+
+// checkFractions rejects split fractions that would leave a split empty
+// for a later job to trip over: train needs the train and validation
+// splits (it early-stops and reports on validation, as SageMaker's
+// built-in XGBoost does with a validation channel), evaluate needs the
+// test split unless -test-input gives it.
+func checkFractions(train, valid float64, testGiven bool) error {
+	switch {
+	case !(train > 0 && train < 1):
+		return fmt.Errorf("-train-fraction = %g is invalid; valid: a share in (0, 1)", train)
+	case !(valid > 0 && valid < 1):
+		return fmt.Errorf("-validation-fraction = %g is invalid; valid: a share in (0, 1): train needs a validation split", valid)
+	case !testGiven && !(train+valid < 1):
+		return fmt.Errorf("-train-fraction %g and -validation-fraction %g leave no test rows; valid: a sum below 1, or the test set from -test-input", train, valid)
 	}
 	return nil
 }

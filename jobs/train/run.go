@@ -21,13 +21,17 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
+	"github.com/mlpipeline-go/mlpipeline/jobs/trainconfig"
 )
 
 const about = `Trains gradient-boosted trees (histogram method) on the train channel with
 early stopping on the validation channel. Hyperparameters use XGBoost's names
 and come from hyperparameters.json (all values strings, as SageMaker writes
 them), overridden by -hp name=value. The objective defaults to the schema's
-task. Prints one line per round, e.g. "[7]	train-rmse:2.1	validation-rmse:2.3",
+task. The hyperparameters SageMaker adds for its own use are accepted and
+ignored: _tuning_objective_metric (automatic model tuning) and every name
+starting with sagemaker_ (sagemaker_program, sagemaker_submit_directory,
+sagemaker_container_log_level, sagemaker_job_name, sagemaker_region, ...). Prints one line per round, e.g. "[7]	train-rmse:2.1	validation-rmse:2.3",
 and writes model.json (XGBoost JSON), preprocessor.json, schema.json and
 metadata.json to -model-dir.`
 
@@ -71,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	if resources.HostCount() > 1 {
+	if resources.HostCount() > trainconfig.MaxInstanceCount {
 		return fmt.Errorf("train runs on one instance, the job has %d; valid: instance count 1 (SageMaker's built-in XGBoost trains on the same splits across instances)", resources.HostCount())
 	}
 	schema, err := dataset.Load(filepath.Join(*prepDir, modelio.SchemaFile))
@@ -92,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if _, ok := hp["objective"]; !ok {
 		hp["objective"] = string(objectiveFor(schema.Task))
 	}
-	params, err := gbt.ParamsFromHyperparameters(hp)
+	params, err := trainconfig.Params(hp)
 	if err != nil {
 		return err
 	}
@@ -100,11 +104,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("hyperparameter objective = %q does not fit the schema's task %q; valid: %q", params.Objective, schema.Task, want)
 	}
 
-	train, err := features.ReadSplit(*trainPath)
+	train, err := features.ReadSplit(*trainPath, params.Objective == gbt.Logistic)
 	if err != nil {
 		return fmt.Errorf("train channel: %w", err)
 	}
-	valid, err := features.ReadSplit(*validPath)
+	valid, err := features.ReadSplit(*validPath, params.Objective == gbt.Logistic)
 	if err != nil {
 		return fmt.Errorf("validation channel: %w", err)
 	}
@@ -132,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fingerprint.SchemaFingerprint = schema.Fingerprint()
 	meta := modelio.Metadata{
 		Objective:       string(params.Objective),
-		Hyperparameters: effective(hp),
+		Hyperparameters: effective(hp.WithoutReserved()),
 		BestIteration:   model.BestIteration(),
 		NumTrees:        model.NumTrees(),
 		FeatureNames:    prep.FeatureNames,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -15,11 +16,14 @@ const (
 	reasonRange     = "is out of range for a 64-bit float"
 )
 
-// ParseNumber parses b as a 64-bit float. It accepts exactly what
-// strconv.ParseFloat(string(b), 64) accepts as a finite number, and returns
-// the same value; NaN, Inf, values that overflow to infinity, surrounding
-// spaces and anything else strconv rejects are errors. Plain decimals such
-// as "-12.5" or "3e-4" are parsed without allocating.
+// ParseNumber parses b as a 64-bit float. It accepts decimal numbers in
+// plain or scientific notation, [+-]digits[.digits][(e|E)[+-]digits] with
+// digits on at least one side of the point, which is what XGBoost's and
+// pandas' CSV readers take as numbers, and returns the value
+// strconv.ParseFloat returns. Go's own extensions (hexadecimal floats such
+// as "0x1p-2", underscores such as "1_000"), NaN, Inf, values that
+// overflow to infinity and surrounding spaces are errors. Plain decimals
+// such as "-12.5" or "3e-4" are parsed without allocating.
 func ParseNumber(b []byte) (float64, error) {
 	v, reason := parseNumber(b)
 	if reason != "" {
@@ -33,6 +37,9 @@ func ParseNumber(b []byte) (float64, error) {
 func parseNumber(b []byte) (float64, string) {
 	if v, ok := parseSimple(b); ok {
 		return v, ""
+	}
+	if !isDecimal(b) && !isNonFiniteWord(b) {
+		return 0, reasonNotNumber
 	}
 	// strconv.ParseFloat does not keep its argument (its errors hold a
 	// copy), so a string that shares b's memory is safe here and saves an
@@ -146,4 +153,56 @@ func parseSimple(b []byte) (v float64, ok bool) {
 		v = -v
 	}
 	return v, true
+}
+
+// isDecimal reports whether b is [+-]digits[.digits][(e|E)[+-]digits]
+// with at least one digit before or after the point: the decimal syntax
+// of C's strtod and Python's float, without their hexadecimal and word
+// forms, and without Go's underscores.
+func isDecimal(b []byte) bool {
+	i := 0
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// isNonFiniteWord reports whether b spells NaN or an infinity as strconv
+// reads them (any case, an optional sign), so that such a value is
+// rejected for not being finite rather than for not being a number.
+func isNonFiniteWord(b []byte) bool {
+	w := b
+	if len(w) > 0 && (w[0] == '+' || w[0] == '-') {
+		w = w[1:]
+	}
+	for _, word := range []string{"nan", "inf", "infinity"} {
+		if strings.EqualFold(string(w), word) {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,13 @@ type Options struct {
 	// the first data line does: one field fewer than the schema has columns
 	// means the target is absent, at its position in the schema.
 	TargetOptional bool
+	// IgnoreTarget makes the reader skip the target column's values, as
+	// batch inference does, which does not use them: the target may be
+	// absent (as with TargetOptional), and where present its field may
+	// be empty or hold anything. Every record then has the target
+	// missing: Raw nil, Missing true, Num and Label NaN. It implies
+	// TargetOptional.
+	IgnoreTarget bool
 	// MaxLineBytes is the longest line, without its line ending, that the
 	// reader accepts; a longer one is a *RowError. Zero means
 	// DefaultMaxLineBytes (1 MiB). The reader holds at most about this many
@@ -118,7 +125,18 @@ type Reader struct {
 	target    int
 	binary    bool
 	hasTarget bool
-	fieldCol  []int // schema column of each field of a line
+	// ignoreTarget skips the target's field (Options.IgnoreTarget).
+	ignoreTarget bool
+	// optional tells that the target may be absent (TargetOptional) and,
+	// without a header, that layoutLine decided whether it is.
+	optional   bool
+	layoutLine int
+	fieldCol   []int // schema column of each field of a line
+	// skipLong is set after a line longer than maxLine was reported: the
+	// rest of it is read and dropped by the next read, not before, so
+	// that a job that stops at the error stops at once, even on a stream
+	// that never ends a line.
+	skipLong bool
 
 	line    int  // physical number of the last line read
 	eof     bool // the underlying reader is exhausted
@@ -168,20 +186,25 @@ func newReader(r io.Reader, name string, s *Schema, opt Options, bufSize int) (*
 	if opt.MaxLineBytes == 0 {
 		opt.MaxLineBytes = DefaultMaxLineBytes
 	}
+	if opt.IgnoreTarget {
+		opt.TargetOptional = true
+	}
 	n := len(sc.Columns)
 	rd := &Reader{
-		name:      name,
-		br:        bufio.NewReaderSize(r, bufSize),
-		sep:       []byte(sc.Separator),
-		comment:   []byte(sc.CommentPrefix),
-		positive:  []byte(sc.PositiveLabel),
-		trim:      []byte(sc.LabelTrimSuffix),
-		maxLine:   opt.MaxLineBytes,
-		numeric:   make([]bool, n),
-		names:     make([]string, n),
-		target:    sc.TargetIndex(),
-		binary:    sc.Task == BinaryClassification,
-		hasTarget: true,
+		name:         name,
+		br:           bufio.NewReaderSize(r, bufSize),
+		sep:          []byte(sc.Separator),
+		comment:      []byte(sc.CommentPrefix),
+		positive:     []byte(sc.PositiveLabel),
+		trim:         []byte(sc.LabelTrimSuffix),
+		maxLine:      opt.MaxLineBytes,
+		numeric:      make([]bool, n),
+		names:        make([]string, n),
+		target:       sc.TargetIndex(),
+		binary:       sc.Task == BinaryClassification,
+		hasTarget:    true,
+		ignoreTarget: opt.IgnoreTarget,
+		optional:     opt.TargetOptional,
 		rec: Record{
 			Raw:     make([][]byte, n),
 			Num:     make([]float64, n),
@@ -204,13 +227,7 @@ func newReader(r io.Reader, name string, s *Schema, opt Options, bufSize int) (*
 	if err != nil {
 		return nil, err
 	}
-	if !rd.hasTarget {
-		rd.rec.Missing[rd.target] = true
-		rd.rec.Label = math.NaN()
-		if rd.numeric[rd.target] {
-			rd.rec.Num[rd.target] = math.NaN()
-		}
-	}
+	rd.rec.clearTarget(rd)
 	rd.fields = make([][]byte, 0, len(rd.fieldCol))
 	return rd, nil
 }
@@ -291,6 +308,7 @@ func (r *Reader) layoutWithoutHeader(targetOptional bool) error {
 		// Read returns this line, or its error, first. A line that cannot
 		// be split leaves the target present; Read reports the problem.
 		r.pending, r.pendLn, r.pendNo, r.pendErr = true, line, no, err
+		r.layoutLine = no
 		if err == nil {
 			if _, n, _, reason := r.split(line, len(r.names)+1); reason == "" && n == len(r.names)-1 {
 				r.hasTarget = false
@@ -348,18 +366,26 @@ func (r *Reader) continued(firstLine int) *Reader {
 		sep:  r.sep, comment: r.comment, missing: r.missing, positive: r.positive, trim: r.trim,
 		maxLine: r.maxLine, numeric: r.numeric, names: r.names, target: r.target,
 		binary: r.binary, hasTarget: r.hasTarget, fieldCol: r.fieldCol,
+		ignoreTarget: r.ignoreTarget, optional: r.optional, layoutLine: r.layoutLine,
 		line:   firstLine - 1,
 		fields: make([][]byte, 0, len(r.fieldCol)),
 		rec:    Record{Raw: make([][]byte, n), Num: make([]float64, n), Missing: make([]bool, n)},
 	}
-	if !c.hasTarget {
-		c.rec.Missing[c.target] = true
-		c.rec.Label = math.NaN()
-		if c.numeric[c.target] {
-			c.rec.Num[c.target] = math.NaN()
-		}
-	}
+	c.rec.clearTarget(c)
 	return c
+}
+
+// clearTarget marks the target of rec missing when r never reads it: it
+// is absent from the file or ignored.
+func (rec *Record) clearTarget(r *Reader) {
+	if r.hasTarget && !r.ignoreTarget {
+		return
+	}
+	rec.Missing[r.target] = true
+	rec.Label = math.NaN()
+	if r.numeric[r.target] {
+		rec.Num[r.target] = math.NaN()
+	}
 }
 
 // HasTarget reports whether the file has the target column. It is false
@@ -401,7 +427,7 @@ func (r *Reader) Read() (*Record, error) {
 		return nil, &RowError{File: r.name, Line: no, Reason: fmt.Sprintf("field %d: %s", bad+1, reason)}
 	}
 	if n != want {
-		return nil, &RowError{File: r.name, Line: no, Reason: fmt.Sprintf("got %d fields, want %d", n, want)}
+		return nil, &RowError{File: r.name, Line: no, Reason: r.fieldCountReason(n, no)}
 	}
 	rec := &r.rec
 	rec.Line = no
@@ -410,6 +436,9 @@ func (r *Reader) Read() (*Record, error) {
 	valid := utf8.Valid(line)
 	for i, f := range fields {
 		c := r.fieldCol[i]
+		if r.ignoreTarget && c == r.target {
+			continue
+		}
 		rec.Raw[c] = f
 		miss := r.isMissing(f)
 		rec.Missing[c] = miss
@@ -428,7 +457,7 @@ func (r *Reader) Read() (*Record, error) {
 			rec.Num[c] = v
 		}
 	}
-	if r.hasTarget {
+	if r.hasTarget && !r.ignoreTarget {
 		t := r.target
 		switch {
 		case rec.Missing[t]:
@@ -445,6 +474,26 @@ func (r *Reader) Read() (*Record, error) {
 	}
 	return rec, nil
 }
+
+// fieldCountReason says why a line of n fields, at line no, does not fit
+// the layout. Where the target may be absent and no header decides, the
+// first data line does; the message says which counts are valid and why.
+func (r *Reader) fieldCountReason(n, no int) string {
+	want := len(r.fieldCol)
+	switch {
+	case !r.optional || r.sawHeader():
+		return fmt.Sprintf("got %d fields, want %d", n, want)
+	case no == r.layoutLine && r.hasTarget:
+		return fmt.Sprintf("got %d fields, want %d (or %d without the target %q)", n, want, want-1, r.names[r.target])
+	case r.hasTarget:
+		return fmt.Sprintf("got %d fields, want %d, with the target %q, as line %d has", n, want, r.names[r.target], r.layoutLine)
+	default:
+		return fmt.Sprintf("got %d fields, want %d, without the target %q, as line %d has", n, want, r.names[r.target], r.layoutLine)
+	}
+}
+
+// sawHeader tells whether a header line decided the layout.
+func (r *Reader) sawHeader() bool { return r.layoutLine == 0 }
 
 func (r *Reader) fieldError(line, col int, value []byte, reason string) *RowError {
 	return &RowError{File: r.name, Line: line, Column: r.names[col], Value: string(value), Reason: reason}
@@ -481,6 +530,11 @@ func (r *Reader) nextLine() ([]byte, int, error) {
 		if len(b) == 0 {
 			continue
 		}
+		if bytes.IndexByte(b, '\r') >= 0 {
+			// A carriage return inside a line is nearly always a file
+			// with CR-only (classic Mac) line endings, read as one line.
+			return nil, r.line, &RowError{File: r.name, Line: r.line, Reason: "has a carriage return (CR) inside the line; CR-only line endings are not supported, want LF or CRLF line endings"}
+		}
 		return b, r.line, nil
 	}
 }
@@ -498,12 +552,20 @@ func trimEOL(b []byte) []byte {
 // rawLine returns the next physical line with its line ending. From an
 // in-memory chunk the line is a subslice of it. Otherwise, a line that
 // does not fit in the bufio buffer is gathered in r.long; once that holds
-// more than maxLine bytes plus a line ending, the rest of the line is read
-// and dropped, so that what is returned is still too long but memory stays
-// bounded. It returns io.EOF only when no bytes are left.
+// more than maxLine bytes plus a line ending, rawLine returns it, still too
+// long, and leaves the rest of the line to be dropped by the next call, so
+// that memory stays bounded and an input without line ends (/dev/zero)
+// fails at the limit instead of being read forever. It returns io.EOF only
+// when no bytes are left.
 func (r *Reader) rawLine() ([]byte, error) {
 	if r.err != nil {
 		return nil, r.err
+	}
+	if r.skipLong && !r.eof {
+		r.skipLong = false
+		if err := r.skipRestOfLine(); err != nil {
+			return nil, err
+		}
 	}
 	if r.eof {
 		return nil, io.EOF
@@ -538,20 +600,38 @@ func (r *Reader) rawLine() ([]byte, error) {
 	}
 	limit := r.maxLine + len("\r\n")
 	r.long = append(r.long[:0], b...)
-	for err == bufio.ErrBufferFull {
+	for err == bufio.ErrBufferFull && len(r.long) <= limit {
 		b, err = r.br.ReadSlice('\n')
-		if len(r.long) <= limit {
-			r.long = append(r.long, b...)
-		}
+		r.long = append(r.long, b...)
 	}
 	switch err {
 	case nil:
+	case bufio.ErrBufferFull:
+		r.skipLong = true // too long already; the rest is dropped later
 	case io.EOF:
 		r.eof = true
 	default:
 		return nil, r.readError(err)
 	}
 	return r.long, nil
+}
+
+// skipRestOfLine reads and drops the input up to and including the next
+// line end.
+func (r *Reader) skipRestOfLine() error {
+	for {
+		_, err := r.br.ReadSlice('\n')
+		switch err {
+		case nil:
+			return nil
+		case bufio.ErrBufferFull:
+		case io.EOF:
+			r.eof = true
+			return nil
+		default:
+			return r.readError(err)
+		}
+	}
 }
 
 func (r *Reader) readError(err error) error {

@@ -520,7 +520,13 @@ func TestTargetOptional(t *testing.T) {
 			name: "no header, target absent, then a line with it", schema: labelSchema(false), opt: opt,
 			input: "1, a\n2, yes, b\n", hasTarget: false,
 			want:    []row{{1, []string{"1", absent, "a"}, []float64{1, 0, 0}, []bool{false, true, false}, nan}},
-			wantErr: `t.csv:2: got 3 fields, want 2`,
+			wantErr: `t.csv:2: got 3 fields, want 2, without the target "label", as line 1 has`,
+		},
+		{
+			name: "no header, target present, then a line without it", schema: labelSchema(false), opt: opt,
+			input: "2, yes, b\n1, a\n", hasTarget: true,
+			want:    []row{{1, []string{"2", "yes", "b"}, []float64{2, 0, 0}, []bool{false, false, false}, 1}},
+			wantErr: `t.csv:2: got 2 fields, want 3, with the target "label", as line 1 has`,
 		},
 		{
 			name: "no header, target required", schema: labelSchema(false),
@@ -530,7 +536,7 @@ func TestTargetOptional(t *testing.T) {
 		{
 			name: "no header, first line bad", schema: labelSchema(false), opt: opt,
 			input: "1\n2, yes, b\n", hasTarget: true,
-			wantErr: `t.csv:1: got 1 fields, want 3`,
+			wantErr: `t.csv:1: got 1 fields, want 3 (or 2 without the target "label")`,
 		},
 		{
 			name: "no header, first line too long", schema: labelSchema(false), opt: Options{TargetOptional: true, MaxLineBytes: 8},
@@ -791,4 +797,87 @@ func TestContinueBytesReadsLikeContinue(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs, "allocations per Read")
+}
+
+func TestIgnoreTarget(t *testing.T) {
+	opt := Options{IgnoreTarget: true}
+	tests := []struct {
+		name   string
+		schema *Schema
+		input  string
+		want   []row
+	}{
+		{
+			name: "header, target empty or garbage", schema: smallSchema(true),
+			input: "name,x,y\na,1,\nb,2,oops\nc,3,4\n",
+			want: []row{
+				{2, []string{"a", "1", absent}, []float64{0, 1, nan}, []bool{false, false, true}, nan},
+				{3, []string{"b", "2", absent}, []float64{0, 2, nan}, []bool{false, false, true}, nan},
+				{4, []string{"c", "3", absent}, []float64{0, 3, nan}, []bool{false, false, true}, nan},
+			},
+		},
+		{
+			name: "header without target", schema: smallSchema(true),
+			input: "x,name\n1,a\n",
+			want:  []row{{2, []string{"a", "1", absent}, []float64{0, 1, nan}, []bool{false, false, true}, nan}},
+		},
+		{
+			name: "no header, binary target missing and present", schema: labelSchema(false),
+			input: "1, ?, a\n2, yes, b\n",
+			want: []row{
+				{1, []string{"1", absent, "a"}, []float64{1, 0, 0}, []bool{false, true, false}, nan},
+				{2, []string{"2", absent, "b"}, []float64{2, 0, 0}, []bool{false, true, false}, nan},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readAll(t, tc.schema, opt, tc.input)
+			require.NoError(t, err)
+			assertRows(t, tc.want, got)
+		})
+	}
+	// Later chunks, read through Continue, ignore the target too.
+	r, err := NewReader(strings.NewReader("name,x,y\na,1,\n"), "t.csv", smallSchema(true), opt)
+	require.NoError(t, err)
+	c := r.ContinueBytes([]byte("b,2,\n"), 3)
+	rec, err := c.Read()
+	require.NoError(t, err)
+	assertRows(t, []row{{3, []string{"b", "2", absent}, []float64{0, 2, nan}, []bool{false, false, true}, nan}}, []row{copyRecord(rec)})
+}
+
+func TestCROnlyLineEndingsAreRejected(t *testing.T) {
+	_, err := readAll(t, smallSchema(true), Options{}, "name,x,y\ra,1,2\rb,3,4\r")
+	assert.EqualError(t, err, "t.csv:1: has a carriage return (CR) inside the line; CR-only line endings are not supported, want LF or CRLF line endings")
+	rows, err := readAll(t, smallSchema(true), Options{}, "name,x,y\r\na,1,2\r\nb,3,4\ra,5,6\r\n")
+	assert.Len(t, rows, 1, "CRLF lines read")
+	assert.EqualError(t, err, "t.csv:3: has a carriage return (CR) inside the line; CR-only line endings are not supported, want LF or CRLF line endings")
+}
+
+// endless is an input that never ends a line, as /dev/zero; it fails
+// after max bytes so that a reader that reads on does not hang the test.
+type endless struct{ read, max int }
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.read >= e.max {
+		return 0, errors.New("read too far")
+	}
+	n := min(len(p), e.max-e.read)
+	for i := range p[:n] {
+		p[i] = '0'
+	}
+	e.read += n
+	return n, nil
+}
+
+func TestLineWithoutEndFailsAtTheLimit(t *testing.T) {
+	s := smallSchema(false)
+	in := &endless{max: 64 << 20}
+	r, err := NewReader(in, "zero", s, Options{MaxLineBytes: 1 << 10})
+	require.NoError(t, err)
+	_, err = r.Read()
+	var rowErr *RowError
+	require.ErrorAs(t, err, &rowErr)
+	assert.EqualError(t, err, "zero:1: line longer than 1024 bytes")
+	assert.Less(t, in.read, 1<<20, "bytes read before failing")
 }

@@ -48,6 +48,15 @@ const (
 	// DefaultMaxLineBytes is the longest line, without its line ending,
 	// that a [Reader] accepts when [Options.MaxLineBytes] is zero.
 	DefaultMaxLineBytes = 1 << 20
+	// DefaultMaxCategories is how many categories of a categorical
+	// feature column are one-hot encoded when the column sets no
+	// maxCategories: the most frequent ones; the rest share the column's
+	// bucket for unseen values. 100 keeps every category of the usual
+	// categorical columns whole (the widest of the bundled samples,
+	// adult's native-country, has 41) while a column with a value per row,
+	// an id not declared as one, stays 101 features wide instead of one
+	// per row.
+	DefaultMaxCategories = 100
 )
 
 // Column is one column of a data set: its name (as written in the header
@@ -55,6 +64,21 @@ const (
 type Column struct {
 	Name string     `json:"name"`
 	Type ColumnType `json:"type"`
+	// MaxCategories caps, for a categorical feature column, how many of
+	// its categories in the training rows are one-hot encoded: the most
+	// frequent ones, the smaller value first among equally frequent ones;
+	// the rest are encoded as unseen values are. Zero means
+	// [DefaultMaxCategories]. It is an error on other columns.
+	MaxCategories int `json:"maxCategories,omitempty"`
+}
+
+// CategoryLimit returns how many categories of column i are one-hot
+// encoded: its MaxCategories, or [DefaultMaxCategories] when that is zero.
+func (s *Schema) CategoryLimit(i int) int {
+	if n := s.Columns[i].MaxCategories; n > 0 {
+		return n
+	}
+	return DefaultMaxCategories
 }
 
 // Schema describes a data set: its columns in file order, which one is the
@@ -95,6 +119,7 @@ type Schema struct {
 }
 
 // Parse decodes a schema from JSON, fills in the defaults and validates it.
+// A UTF-8 byte order mark before the JSON is ignored.
 // Decoding is strict: an unknown field, a field given twice, a field whose
 // name differs from the documented one only in case, a value of the wrong
 // JSON type and anything after the schema object are errors, each naming the
@@ -122,6 +147,9 @@ func Load(path string) (*Schema, error) {
 }
 
 func parse(data []byte) (*Schema, error) {
+	// Editors on Windows save UTF-8 with a byte order mark, which JSON
+	// does not allow but which carries no meaning: drop it.
+	data = bytes.TrimPrefix(data, bom)
 	if err := checkFields(data); err != nil {
 		return nil, err
 	}
@@ -312,6 +340,8 @@ func jsonKind(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Bool:
 		return "true or false"
+	case reflect.Int:
+		return "an integer"
 	case reflect.String:
 		return "a string"
 	case reflect.Slice:
@@ -406,6 +436,17 @@ func (s *Schema) validate() error {
 		}
 		if slices.Contains(s.missingValues(), s.PositiveLabel) {
 			return fmt.Errorf("positiveLabel: %q is one of missingValues; want a value that is not missing", s.PositiveLabel)
+		}
+	}
+	for i, c := range s.Columns {
+		switch {
+		case c.MaxCategories == 0:
+		case c.MaxCategories < 0:
+			return fmt.Errorf("columns[%d].maxCategories: %d is negative; want a positive count, or 0 for the default %d", i, c.MaxCategories, DefaultMaxCategories)
+		case c.Type != Categorical:
+			return fmt.Errorf("columns[%d].maxCategories: %d is set for %s column %q; want it only on categorical feature columns", i, c.MaxCategories, c.Type, c.Name)
+		case c.Name == s.Target || c.Name == s.ID:
+			return fmt.Errorf("columns[%d].maxCategories: %d is set for %q, which is not a feature (the target or the id); want it only on categorical feature columns", i, c.MaxCategories, c.Name)
 		}
 	}
 	if s.ID != "" {

@@ -128,6 +128,13 @@ func TestValidate(t *testing.T) {
 			`schema: separator: ",\n" contains a quote or a line break; want other characters`},
 		{"separator not UTF-8", func(s *Schema) { s.Separator = "\xc3" },
 			`schema: separator: "\xc3" is not valid UTF-8; want UTF-8 text`},
+		{"max categories on a categorical feature", func(s *Schema) { s.Columns[2].MaxCategories = 3 }, ""},
+		{"negative max categories", func(s *Schema) { s.Columns[2].MaxCategories = -1 },
+			`schema: columns[2].maxCategories: -1 is negative; want a positive count, or 0 for the default 100`},
+		{"max categories on a numeric column", func(s *Schema) { s.Columns[1].MaxCategories = 5 },
+			`schema: columns[1].maxCategories: 5 is set for numeric column "x"; want it only on categorical feature columns`},
+		{"max categories on the id", func(s *Schema) { s.ID = "key"; s.Columns[0].MaxCategories = 5 },
+			`schema: columns[0].maxCategories: 5 is set for "key", which is not a feature (the target or the id); want it only on categorical feature columns`},
 		{"comment prefix with line break", func(s *Schema) { s.CommentPrefix = "#\r" },
 			`schema: commentPrefix: "#\r" contains a line break; want characters that start a line`},
 	}
@@ -174,7 +181,7 @@ func TestParseErrors(t *testing.T) {
 		{"field given twice", `{` + cols + `,` + rest + `,"target":"a"}`,
 			`schema: field "target" given twice; want each field once`},
 		{"unknown column field", `{"columns":[{"name":"a","type":"numeric"},{"name":"b","kind":"numeric"}],` + rest + `}`,
-			`schema: columns[1]: unknown field "kind"; want one of "name", "type"`},
+			`schema: columns[1]: unknown field "kind"; want one of "name", "type", "maxCategories"`},
 		{"column field given twice", `{"columns":[{"name":"a","type":"numeric","name":"c"},{"name":"b","type":"numeric"}],` + rest + `}`,
 			`schema: columns[0]: field "name" given twice; want each field once`},
 		{"wrong type", `{` + cols + `,"target":"b","task":"regression","header":"yes"}`,
@@ -185,6 +192,8 @@ func TestParseErrors(t *testing.T) {
 			`schema: columns: got a JSON object; want an array of objects`},
 		{"missing values not strings", `{` + cols + `,` + rest + `,"missingValues":[null, 1]}`,
 			`schema: missingValues: got a JSON number; want a string`},
+		{"max categories not an integer", `{"columns":[{"name":"a","type":"categorical","maxCategories":"10"},{"name":"b","type":"numeric"}],` + rest + `}`,
+			`schema: columns.maxCategories: got a JSON string; want an integer`},
 		{"data after the object", `{` + cols + `,` + rest + `} {}`,
 			`schema: unexpected data after the schema object; want a single JSON object`},
 		{"invalid after decoding", `{` + cols + `,"target":"c","task":"regression","header":true}`,
@@ -303,4 +312,22 @@ func TestParseRoundTrip(t *testing.T) {
 			assert.Equal(t, s.Fingerprint(), again.Fingerprint())
 		})
 	}
+}
+
+func TestParseIgnoresByteOrderMark(t *testing.T) {
+	const doc = `{"columns":[{"name":"a","type":"numeric"},{"name":"b","type":"numeric"}],"target":"b","task":"regression","header":true}`
+	want, err := Parse([]byte(doc))
+	require.NoError(t, err)
+	got, err := Parse([]byte("\xef\xbb\xbf" + doc))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+// TestMaxCategoriesKeepsFingerprints: a schema that does not set
+// maxCategories has the fingerprint it had before the field existed, so
+// models trained before it still load.
+func TestMaxCategoriesKeepsFingerprints(t *testing.T) {
+	data, err := json.Marshal(validSchema())
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "maxCategories")
 }

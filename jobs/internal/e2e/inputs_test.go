@@ -22,11 +22,20 @@ func writeFile(t *testing.T, dir, name, content string) string {
 }
 
 // lines counts the lines of the file at p.
-func lines(t *testing.T, p string) int {
+func countLines(t *testing.T, p string) int {
 	t.Helper()
 	raw, err := os.ReadFile(p)
 	require.NoError(t, err)
 	return strings.Count(string(raw), "\n")
+}
+
+// trainedModel trains a small abalone model for the tests that need one
+// and returns its directory.
+func trainedModel(t *testing.T) string {
+	t.Helper()
+	dir := pipeline(t, nil, data("abalone", "schema.json"), []string{"-input", data("abalone", "abalone.csv")},
+		[]string{"-hp", "num_round=5"}, data("abalone", "abalone.csv"))
+	return filepath.Join(dir, "model")
 }
 
 // TestNestedAndLinkedInputs runs preprocess and infer on an input folder
@@ -59,7 +68,7 @@ func TestNestedAndLinkedInputs(t *testing.T) {
 		got = append(got, filepath.ToSlash(rel))
 	}
 	assert.Equal(t, []string{"2024/b.csv.out", "2024/linked.csv.out", "a.csv.out"}, got)
-	assert.Equal(t, 4177+1, lines(t, filepath.Join(predictions, "2024", "b.csv.out")), "header and one line per row")
+	assert.Equal(t, 4177+1, countLines(t, filepath.Join(predictions, "2024", "b.csv.out")), "header and one line per row")
 }
 
 // TestInputLinkLoopFails: a folder that links back to the input fails

@@ -264,7 +264,7 @@ func TestSplitFileRoundTrip(t *testing.T) {
 
 	path := filepath.Join(t.TempDir(), "train.csv")
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
-	d, err := ReadSplit(path)
+	d, err := ReadSplit(path, false)
 	require.NoError(t, err)
 	assert.Equal(t, []float32{1, 0}, d.Labels)
 	assert.Equal(t, 6, d.Cols)
@@ -286,7 +286,7 @@ func TestReadSplitErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(strings.ToLower(tt.name), " ", "_")+".csv")
 			require.NoError(t, os.WriteFile(path, []byte(tt.data), 0o644))
-			_, err := ReadSplit(path)
+			_, err := ReadSplit(path, false)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
@@ -388,4 +388,75 @@ func ascending(n int) []float64 {
 		out[i] = float64(i + 1)
 	}
 	return out
+}
+
+// TestFitCapsCategories: beyond a column's maxCategories, the most
+// frequent categories are kept (the smaller value first on ties) and the
+// rest are encoded as unseen values, and Fit reports what it folded.
+func TestFitCapsCategories(t *testing.T) {
+	s, err := dataset.Parse([]byte(`{"columns": [
+		{"name": "c", "type": "categorical", "maxCategories": 3},
+		{"name": "d", "type": "categorical"},
+		{"name": "y", "type": "numeric"}],
+		"target": "y", "task": "regression", "header": true}`))
+	require.NoError(t, err)
+	// c: e 3 times, b and d twice, a and c once: a tie at the cut between
+	// b and d, both kept; a and c tie below it and are folded.
+	data := "c,d,y\n"
+	for i, v := range []string{"e", "d", "b", "e", "a", "d", "b", "e", "c"} {
+		data += fmt.Sprintf("%s,x%d,%d\n", v, i, i)
+	}
+	path := filepath.Join(t.TempDir(), "in.csv")
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+	table := NewTable(s)
+	require.NoError(t, table.ReadFile(path))
+	rows := []int{0, 1, 2, 3, 4, 5, 6, 7, 8}
+	p, err := Fit(table, rows)
+	require.NoError(t, err)
+	c := p.Columns[0].Categorical
+	assert.Equal(t, []string{"b", "d", "e"}, c.Categories)
+	assert.Equal(t, "e", c.Mode)
+	assert.Len(t, p.Columns[1].Categorical.Categories, 9, "d has 9 values, under the default limit")
+	assert.Equal(t, []FoldedColumn{{Column: "c", Limit: 3, Folded: 2, Rows: 2}}, p.Folded())
+
+	// A folded category is encoded as an unseen one.
+	dst := make([]float32, p.NumFeatures())
+	require.NoError(t, p.TransformRow(table, 4, dst)) // c = a
+	assert.Equal(t, []float32{0, 0, 0, 1}, dst[:4], "c=a goes to %s", "c"+UnseenSuffix)
+
+	// The same rows in another order fit the same preprocessor.
+	slices.Reverse(rows)
+	again, err := Fit(table, rows)
+	require.NoError(t, err)
+	assert.Equal(t, p.Columns, again.Columns)
+
+	// A column with a value per row stays at the default limit.
+	s.Columns[0].MaxCategories = 0
+	var many strings.Builder
+	many.WriteString("c,d,y\n")
+	for i := range dataset.DefaultMaxCategories + 50 {
+		fmt.Fprintf(&many, "v%04d,x,%d\n", i, i)
+	}
+	require.NoError(t, os.WriteFile(path, []byte(many.String()), 0o644))
+	table = NewTable(s)
+	require.NoError(t, table.ReadFile(path))
+	rows = make([]int, table.Len())
+	for i := range rows {
+		rows[i] = i
+	}
+	p, err = Fit(table, rows)
+	require.NoError(t, err)
+	assert.Len(t, p.Columns[0].Categorical.Categories, dataset.DefaultMaxCategories)
+	assert.Equal(t, "v0000", p.Columns[0].Categorical.Categories[0], "all counts tie: the smallest values are kept")
+	assert.Equal(t, []FoldedColumn{{Column: "c", Limit: 100, Folded: 50, Rows: 50}}, p.Folded())
+}
+
+func TestReadSplitChecksBinaryLabels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "train.csv")
+	require.NoError(t, os.WriteFile(path, []byte("1,0.5\n0,0.25\n\n2,0.75\n"), 0o644))
+	_, err := ReadSplit(path, true)
+	assert.EqualError(t, err, "train.csv:4: field 1, the label: 2 is not 0 or 1; binary classification needs labels 0 or 1")
+	d, err := ReadSplit(path, false)
+	require.NoError(t, err, "a regression label may be 2")
+	assert.Equal(t, []float32{1, 0, 2}, d.Labels)
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/stat"
@@ -23,7 +24,8 @@ import (
 const FormatVersion = 1
 
 // UnseenSuffix names the one-hot feature that receives categories the
-// training rows did not have.
+// training rows did not have, and those folded by the column's cap on
+// categories (the schema's maxCategories).
 const UnseenSuffix = "=(unseen)"
 
 // Preprocessor turns one raw row into the model's features: missing values
@@ -41,8 +43,27 @@ type Preprocessor struct {
 	// FeatureNames names the output features in order.
 	FeatureNames []string `json:"featureNames"`
 
-	slots []map[string]int // per transform: category -> one-hot offset
+	slots  []map[string]int // per transform: category -> one-hot offset
+	folded []FoldedColumn   // set by Fit
 }
+
+// FoldedColumn tells that a categorical column had more categories in the
+// training rows than its limit (the schema's maxCategories): the least
+// frequent ones are encoded as unseen values are.
+type FoldedColumn struct {
+	// Column is the schema column's name.
+	Column string
+	// Limit is the number of categories kept.
+	Limit int
+	// Folded is the number of distinct categories folded.
+	Folded int
+	// Rows is the number of training rows with a folded category.
+	Rows int
+}
+
+// Folded lists, in schema order, the columns whose categories Fit capped;
+// it is empty for a preprocessor that was loaded rather than fitted.
+func (p *Preprocessor) Folded() []FoldedColumn { return p.folded }
 
 // Transform is the fitted transformation of one schema column.
 type Transform struct {
@@ -74,7 +95,9 @@ type CategoricalTransform struct {
 	// Mode replaces missing values: the most frequent category, the
 	// smallest one on ties.
 	Mode string `json:"mode"`
-	// Categories are the training categories in sorted order.
+	// Categories are the training categories in sorted order: all of
+	// them, or the most frequent ones up to the column's cap (the
+	// schema's maxCategories).
 	Categories []string `json:"categories"`
 }
 
@@ -95,20 +118,24 @@ func Fit(t *Table, rows []int) (*Preprocessor, error) {
 	features := t.Schema.FeatureIndexes()
 	p.Columns = make([]Transform, len(features))
 	errs := make([]error, len(features))
+	folded := make([]FoldedColumn, len(features))
 	eachColumn(len(features), func(k int) {
 		i := features[k]
 		name := t.Schema.Columns[i].Name
 		tr := Transform{Column: name, Index: i}
 		if t.Schema.Columns[i].Type == dataset.Categorical {
-			tr.Categorical, errs[k] = fitCategorical(t, i, rows)
+			tr.Categorical, folded[k], errs[k] = fitCategorical(t, i, rows)
 		} else {
 			tr.Numeric, errs[k] = fitNumeric(name, t.Cols[i].Num, rows)
 		}
 		p.Columns[k] = tr
 	})
-	for _, err := range errs {
+	for k, err := range errs {
 		if err != nil {
 			return nil, err
+		}
+		if folded[k].Folded > 0 {
+			p.folded = append(p.folded, folded[k])
 		}
 	}
 	p.index()
@@ -208,30 +235,52 @@ func fitNumeric(name string, values []float64, rows []int) (*NumericTransform, e
 	return &NumericTransform{Median: median, Mean: mean, Scale: scale}, nil
 }
 
-func fitCategorical(t *Table, col int, rows []int) (*CategoricalTransform, error) {
+// fitCategorical fits the transform of categorical column col. Beyond the
+// schema's limit for the column, only the most frequent categories are
+// kept, the smaller value first among equally frequent ones, so that the
+// choice depends on the data alone; the others fall into the bucket for
+// unseen values, and folded reports them.
+func fitCategorical(t *Table, col int, rows []int) (c *CategoricalTransform, folded FoldedColumn, err error) {
 	counts := make([]int, len(t.Cols[col].Dict))
 	for _, r := range rows {
 		if code := t.Cols[col].Codes[r]; code >= 0 {
 			counts[code]++
 		}
 	}
-	c := &CategoricalTransform{}
-	best := 0
+	type category struct {
+		value string
+		n     int
+	}
+	var present []category
 	for code, n := range counts {
-		if n == 0 {
-			continue
-		}
-		value := t.Cols[col].Dict[code]
-		c.Categories = append(c.Categories, value)
-		if n > best || n == best && value < c.Mode {
-			best, c.Mode = n, value
+		if n > 0 {
+			present = append(present, category{t.Cols[col].Dict[code], n})
 		}
 	}
-	if len(c.Categories) == 0 {
-		return nil, fmt.Errorf("fit preprocessor: column %q has no values in the %d training rows; it cannot be imputed", t.Schema.Columns[col].Name, len(rows))
+	name := t.Schema.Columns[col].Name
+	if len(present) == 0 {
+		return nil, folded, fmt.Errorf("fit preprocessor: column %q has no values in the %d training rows; it cannot be imputed", name, len(rows))
+	}
+	// Most frequent first; the first is the mode.
+	slices.SortFunc(present, func(a, b category) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return strings.Compare(a.value, b.value)
+	})
+	if limit := t.Schema.CategoryLimit(col); len(present) > limit {
+		folded = FoldedColumn{Column: name, Limit: limit, Folded: len(present) - limit}
+		for _, f := range present[limit:] {
+			folded.Rows += f.n
+		}
+		present = present[:limit]
+	}
+	c = &CategoricalTransform{Mode: present[0].value, Categories: make([]string, len(present))}
+	for i, p := range present {
+		c.Categories[i] = p.value
 	}
 	sort.Strings(c.Categories)
-	return c, nil
+	return c, folded, nil
 }
 
 // index derives the feature names and the category lookups.

@@ -110,15 +110,16 @@ func (d *SplitData) Rows() int { return len(d.Labels) }
 
 // ReadSplit reads every split file at path (a file or a directory of files)
 // and fails on an empty split, a ragged row or a value that is not a finite
-// number, naming the file and line.
-func ReadSplit(path string) (*SplitData, error) {
+// number, naming the file and line. With binary, the labels are those of
+// binary classification, and one other than 0 or 1 is an error too.
+func ReadSplit(path string, binary bool) (*SplitData, error) {
 	inputs, err := Inputs(path)
 	if err != nil {
 		return nil, err
 	}
 	d := &SplitData{Cols: -1}
 	for _, in := range inputs {
-		if err := d.readFile(in.Path, in.Name); err != nil {
+		if err := d.readFile(in.Path, in.Name, binary); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +129,7 @@ func ReadSplit(path string) (*SplitData, error) {
 	return d, nil
 }
 
-func (d *SplitData) readFile(path, name string) error {
+func (d *SplitData) readFile(path, name string, binary bool) error {
 	f, err := dataset.Open(path)
 	if err != nil {
 		return err
@@ -153,6 +154,9 @@ func (d *SplitData) readFile(path, name string) error {
 				return fmt.Errorf("%s:%d: field %d: %w", name, line, i+1, err)
 			}
 			if i == 0 {
+				if binary && v != 0 && v != 1 {
+					return fmt.Errorf("%s:%d: field 1, the label: %s is not 0 or 1; binary classification needs labels 0 or 1", name, line, field)
+				}
 				d.Labels = append(d.Labels, float32(v))
 			} else {
 				d.Features = append(d.Features, float32(v))

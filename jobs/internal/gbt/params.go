@@ -123,6 +123,11 @@ func floatParam(name, valid string, field func(*Params) *float64, ok func(float6
 		name:  name,
 		valid: valid,
 		set: func(p *Params, s string) bool {
+			// Go's hexadecimal floats and underscores are not numbers to
+			// XGBoost or SageMaker's tuner.
+			if strings.ContainsAny(s, "xX_") {
+				return false
+			}
 			x, err := strconv.ParseFloat(s, 64)
 			if err != nil || !finite(x) || !ok(x) {
 				return false
@@ -257,14 +262,15 @@ func ParamsFromHyperparameters(h map[string]string) (Params, error) {
 			name = canonical
 		}
 		if other, ok := seen[name]; ok {
-			errs = append(errs, fmt.Errorf("hyperparameters %s and %s are aliases of the same parameter; set only one", other, key))
+			errs = append(errs, &HyperparameterError{Key: key, Value: value, Valid: fmt.Sprintf("only one of %s and %s, aliases of the same parameter", other, key),
+				msg: fmt.Sprintf("hyperparameters %s and %s are aliases of the same parameter; set only one", other, key)})
 			continue
 		}
 		seen[name] = key
 		switch name {
 		case treeMethodKey:
 			if value != "hist" {
-				errs = append(errs, fmt.Errorf("hyperparameter %s = %q is invalid; valid: \"hist\" (the only tree method implemented)", key, value))
+				errs = append(errs, invalid(key, value, `"hist" (the only tree method implemented)`))
 			}
 			continue
 		case evalMetricKey:
@@ -272,21 +278,44 @@ func ParamsFromHyperparameters(h map[string]string) (Params, error) {
 		}
 		spec := specByName(name)
 		if spec == nil {
-			errs = append(errs, fmt.Errorf("unknown hyperparameter %q; valid names: %s", key, validNames()))
+			errs = append(errs, &HyperparameterError{Key: key, Value: value, Unknown: true, Valid: "one of " + validNames(),
+				msg: fmt.Sprintf("unknown hyperparameter %q; valid names: %s", key, validNames())})
 			continue
 		}
 		if !spec.set(&p, value) {
-			errs = append(errs, fmt.Errorf("hyperparameter %s = %q is invalid; valid: %s", key, value, spec.valid))
+			errs = append(errs, invalid(key, value, spec.valid))
 		}
 	}
 	if value, ok := h[evalMetricKey]; ok && p.Objective.Metric() != "" && value != p.Objective.Metric() {
-		errs = append(errs, fmt.Errorf("hyperparameter %s = %q is invalid; valid: %q (the metric of objective %s; no other metric is implemented)",
-			evalMetricKey, value, p.Objective.Metric(), p.Objective))
+		errs = append(errs, invalid(evalMetricKey, value, fmt.Sprintf("%q (the metric of objective %s; no other metric is implemented)", p.Objective.Metric(), p.Objective)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Params{}, err
 	}
 	return p, nil
+}
+
+// HyperparameterError is a problem with one hyperparameter. The error
+// of ParamsFromHyperparameters joins one per problem (errors.Join), so
+// that a caller such as a configuration check can report each by key.
+type HyperparameterError struct {
+	// Key is the hyperparameter's name as given.
+	Key string
+	// Value is its value as given.
+	Value string
+	// Unknown tells that Key is not a hyperparameter name at all.
+	Unknown bool
+	// Valid says what would be accepted.
+	Valid string
+	msg   string
+}
+
+// Error returns the problem on one line, naming the key and the value.
+func (e *HyperparameterError) Error() string { return e.msg }
+
+func invalid(key, value, valid string) *HyperparameterError {
+	return &HyperparameterError{Key: key, Value: value, Valid: valid,
+		msg: fmt.Sprintf("hyperparameter %s = %q is invalid; valid: %s", key, value, valid)}
 }
 
 // Validate reports every field of p that is out of range, naming it by its

@@ -142,3 +142,33 @@ func (h Hyperparameters) Unknown(known ...string) []string {
 	}
 	return unknown
 }
+
+// TuningObjectiveMetric is the hyperparameter SageMaker's automatic model
+// tuning adds to every training job it starts: the name of the objective
+// metric it optimises.
+const TuningObjectiveMetric = "_tuning_objective_metric"
+
+// ReservedPrefix starts the hyperparameters that SageMaker and its Python
+// SDK add for their own use (sagemaker_program, sagemaker_submit_directory,
+// sagemaker_container_log_level, sagemaker_job_name, sagemaker_region,
+// sagemaker_estimator_module, sagemaker_estimator_class_name, ...).
+const ReservedPrefix = "sagemaker_"
+
+// IsReserved reports whether the hyperparameter called name is one that
+// SageMaker adds for its own use rather than one for the algorithm:
+// [TuningObjectiveMetric] or a name starting with [ReservedPrefix].
+func IsReserved(name string) bool {
+	return name == TuningObjectiveMetric || strings.HasPrefix(name, ReservedPrefix)
+}
+
+// WithoutReserved returns a copy of h without the reserved hyperparameters
+// (see [IsReserved]), which a job accepts and ignores.
+func (h Hyperparameters) WithoutReserved() Hyperparameters {
+	out := make(Hyperparameters, len(h))
+	for k, v := range h {
+		if !IsReserved(k) {
+			out[k] = v
+		}
+	}
+	return out
+}

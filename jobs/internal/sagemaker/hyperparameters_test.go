@@ -281,3 +281,20 @@ func TestHyperparametersUnknown(t *testing.T) {
 		assert.Equalf(t, tc.want, got, "Unknown(%q) = %q, want %q", tc.known, got, tc.want)
 	}
 }
+
+func TestHyperparametersWithoutReserved(t *testing.T) {
+	h := Hyperparameters{
+		"_tuning_objective_metric":      "validation:rmse",
+		"sagemaker_program":             `"train.py"`,
+		"sagemaker_submit_directory":    `"s3://bucket/source.tar.gz"`,
+		"sagemaker_container_log_level": "20",
+		"sagemaker_job_name":            `"job"`,
+		"sagemaker_region":              `"eu-west-1"`,
+		"max_depth":                     "5",
+		"tuning_objective_metric":       "x",
+	}
+	assert.Equal(t, Hyperparameters{"max_depth": "5", "tuning_objective_metric": "x"}, h.WithoutReserved())
+	assert.Len(t, h, 8, "the original is left as it is")
+	assert.True(t, IsReserved("_tuning_objective_metric"))
+	assert.False(t, IsReserved("Sagemaker_program"), "SageMaker's names are lowercase")
+}
