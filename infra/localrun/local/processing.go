@@ -3,8 +3,8 @@ package local
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
+	"strings"
 )
 
 // processingRequest is the part of SageMaker's CreateProcessingJob request
@@ -58,6 +58,21 @@ type processingOutput struct {
 	uri, rel string
 }
 
+// processingRel maps a ProcessingInput's or ProcessingOutput's LocalPath to
+// a path relative to the job root. SageMaker requires these paths to begin
+// with /opt/ml/processing/ ("How Amazon SageMaker Processing Configures
+// Input and Output For Your Processing Container").
+func processingRel(localPath string) (string, error) {
+	rel, err := containerRel(localPath)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(rel, "processing/") {
+		return "", fmt.Errorf("local path %q is not below %s/processing/", localPath, containerRoot)
+	}
+	return rel, nil
+}
+
 // processingJob runs a processing job: one process per instance, inputs
 // downloaded before, outputs uploaded after all instances succeeded. Every
 // instance's output files are uploaded, instance by instance; a relative
@@ -106,7 +121,7 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		if _, _, err := ParseS3URI(in.S3Input.S3Uri); err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
-		rel, err := containerRel(in.S3Input.LocalPath)
+		rel, err := processingRel(in.S3Input.LocalPath)
 		if err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
@@ -121,7 +136,7 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		if _, _, err := ParseS3URI(out.S3Output.S3Uri); err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
-		rel, err := containerRel(out.S3Output.LocalPath)
+		rel, err := processingRel(out.S3Output.LocalPath)
 		if err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
@@ -148,18 +163,23 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 	if j.bin, err = s.binary(j, req.AppSpecification.ContainerEntrypoint[0]); err != nil {
 		return nil, err
 	}
+	// The layout and its sources: layout.go.
+	jobConfig, err := processingJobConfig(call.Parameters, j.arn(), seconds)
+	if err != nil {
+		return nil, err
+	}
+	j.readOnly = []string{"config"}
 	for i, host := range j.hosts {
 		root := j.root(i)
-		rc := resourceConfig{CurrentHost: host, CurrentInstanceType: req.ProcessingResources.ClusterConfig.InstanceType, Hosts: j.hosts}
-		if err := writeJSON(filepath.Join(root, "config", "resourceconfig.json"), rc); err != nil {
+		if err := writeConfig(filepath.Join(root, "config", "resourceconfig.json"), processingResourceConfig{CurrentHost: host, Hosts: j.hosts}); err != nil {
 			return nil, err
 		}
-		if err := writeJSON(filepath.Join(root, "config", "processingjobconfig.json"), call.Parameters); err != nil {
+		if err := writeConfig(filepath.Join(root, "config", "processingjobconfig.json"), jobConfig); err != nil {
 			return nil, err
 		}
 		// SageMaker creates the output directories before the job starts.
 		for _, out := range outputs {
-			if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(out.rel)), 0o755); err != nil {
+			if err := makeDirs(root, out.rel); err != nil {
 				return nil, err
 			}
 		}
@@ -168,6 +188,7 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		if err := s.downloadInput(j, in.uri, in.distribution, in.rel); err != nil {
 			return nil, err
 		}
+		j.readOnly = append(j.readOnly, in.rel)
 	}
 	if err := s.run(ctx, j); err != nil {
 		return nil, err

@@ -64,7 +64,7 @@ func TestProcessingDownloadsRunsAndUploads(t *testing.T) {
 	assert.Equal(t, "a", readFile(t, filepath.Join(root, "processing", "input", "data", "a.csv")))
 	assert.Equal(t, "b", readFile(t, filepath.Join(root, "processing", "input", "data", "sub", "b.csv")))
 	assert.Equal(t, "{}", readFile(t, filepath.Join(root, "processing", "input", "schema", "schema.json")))
-	assert.JSONEq(t, `{"current_host":"algo-1","current_instance_type":"ml.m5.large","hosts":["algo-1"]}`,
+	assert.JSONEq(t, `{"current_host":"algo-1","hosts":["algo-1"]}`,
 		readFile(t, filepath.Join(root, "config", "resourceconfig.json")))
 	assert.Equal(t, "job", readFile(t, filepath.Join(root, "env.txt")), "the job's Environment overrides Config.Env")
 
@@ -108,7 +108,7 @@ func TestProcessingShardedByS3Key(t *testing.T) {
 	assert.Equal(t, []string{"o0.csv", "o2.csv"}, files("algo-1"))
 	assert.Equal(t, []string{"o1.csv"}, files("algo-2"))
 	rc := readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-infer-1", "algo-2", "config", "resourceconfig.json"))
-	assert.JSONEq(t, `{"current_host":"algo-2","current_instance_type":"ml.m5.large","hosts":["algo-1","algo-2"]}`, rc)
+	assert.JSONEq(t, `{"current_host":"algo-2","hosts":["algo-1","algo-2"]}`, rc)
 
 	keys, err := e.cfg.Store.List("s3://out/pred")
 	require.NoError(t, err)
@@ -228,6 +228,13 @@ func TestProcessingRejectsInvalidRequests(t *testing.T) {
 		[]any{output("o", "s3://out/o", "/opt/ml/../../etc")})
 	_, err = e.call(ResourceProcessingJob, escape, true)
 	taskError(t, err, "SageMaker.ValidationException")
+
+	// SageMaker requires local paths below /opt/ml/processing/.
+	notProcessing := processingParams("mlp-dev-bad-3", 1, nil,
+		[]any{input("data", "s3://data/in", "/opt/ml/input/data", "")}, nil)
+	_, err = e.call(ResourceProcessingJob, notProcessing, true)
+	te = taskError(t, err, "SageMaker.ValidationException")
+	assert.Contains(t, te.Cause, "/opt/ml/processing/")
 
 	badName := processingParams("../escape", 1, nil, nil, nil)
 	_, err = e.call(ResourceProcessingJob, badName, true)

@@ -2,6 +2,7 @@ package local
 
 import (
 	"archive/tar"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -40,14 +41,21 @@ type trainingRequest struct {
 				S3DataDistributionType string
 			}
 		}
-		ContentType string
+		ContentType       string
+		InputMode         string
+		RecordWrapperType string
+	}
+	CheckpointConfig *struct {
+		S3Uri     string
+		LocalPath string
 	}
 	OutputDataConfig struct {
 		S3OutputPath string
 	}
 	ResourceConfig struct {
-		InstanceCount int
-		InstanceType  string
+		InstanceCount  int
+		InstanceType   string
+		InstanceGroups []any
 	}
 	StoppingCondition struct {
 		MaxRuntimeInSeconds int
@@ -105,11 +113,25 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 		}
 		metrics = append(metrics, metric{name: d.Name, re: re})
 	}
-	inputMode := req.AlgorithmSpecification.TrainingInputMode
-	if inputMode == "" {
-		inputMode = "File"
+	if len(req.ResourceConfig.InstanceGroups) > 0 {
+		return nil, validation(svc, "ResourceConfig.InstanceGroups (a heterogeneous cluster) is not supported by the local run; use InstanceCount and InstanceType")
 	}
-	type channel struct{ name, uri, distribution, contentType string }
+	checkpoints, checkpointURI := "", ""
+	if c := req.CheckpointConfig; c != nil {
+		if _, _, err := ParseS3URI(c.S3Uri); err != nil {
+			return nil, validation(svc, "CheckpointConfig.S3Uri: %v", err)
+		}
+		// The default LocalPath, as CheckpointConfig's API reference gives it.
+		local := cmp.Or(c.LocalPath, containerRoot+"/checkpoints")
+		if checkpoints, err = containerRel(local); err != nil {
+			return nil, validation(svc, "CheckpointConfig.LocalPath: %v", err)
+		}
+		if checkpoints == "input" || strings.HasPrefix(checkpoints, "input/") {
+			return nil, validation(svc, "CheckpointConfig.LocalPath %q is inside %s/input, which the job may not write to", local, containerRoot)
+		}
+		checkpointURI = c.S3Uri
+	}
+	type channel struct{ name, uri, distribution, contentType, inputMode, recordWrapper string }
 	var channels []channel
 	seen := map[string]bool{}
 	for i, c := range req.InputDataConfig {
@@ -132,7 +154,11 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 		if _, _, err := ParseS3URI(src.S3Uri); err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
-		channels = append(channels, channel{c.ChannelName, src.S3Uri, dist, c.ContentType})
+		mode, err := channelInputMode(svc, field, cmp.Or(c.InputMode, req.AlgorithmSpecification.TrainingInputMode))
+		if err != nil {
+			return nil, err
+		}
+		channels = append(channels, channel{c.ChannelName, src.S3Uri, dist, c.ContentType, mode, cmp.Or(c.RecordWrapperType, "None")})
 	}
 
 	dir, err := s.createJobDir(req.TrainingJobName)
@@ -148,8 +174,10 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 		maxRuntime:  limit,
 		maxSeconds:  seconds,
 		args:        req.AlgorithmSpecification.ContainerArguments,
-		env:         envList(req.Environment),
 	}
+	// The environment variables "How Amazon SageMaker Provides Training
+	// Information" lists, then the request's own.
+	j.env = append([]string{"TRAINING_JOB_NAME=" + j.name, "TRAINING_JOB_ARN=" + j.arn()}, envList(req.Environment)...)
 	entrypoint := "train"
 	if len(req.AlgorithmSpecification.ContainerEntrypoint) > 0 {
 		entrypoint = req.AlgorithmSpecification.ContainerEntrypoint[0]
@@ -167,24 +195,28 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 	}
 	dataConfig := map[string]any{}
 	for _, c := range channels {
-		cfg := map[string]string{"TrainingInputMode": inputMode, "S3DistributionType": c.distribution, "RecordWrapperType": "None"}
+		cfg := map[string]string{"TrainingInputMode": c.inputMode, "S3DistributionType": c.distribution, "RecordWrapperType": c.recordWrapper}
 		if c.contentType != "" {
 			cfg["ContentType"] = c.contentType
 		}
 		dataConfig[c.name] = cfg
 	}
+	// The layout and its sources: layout.go.
+	j.readOnly = []string{"input"}
+	dirs := []string{"model", "output/data"}
+	if checkpoints != "" {
+		dirs = append(dirs, checkpoints)
+	}
 	for i, host := range j.hosts {
 		root := j.root(i)
-		rc := resourceConfig{CurrentHost: host, CurrentInstanceType: req.ResourceConfig.InstanceType, Hosts: j.hosts}
+		rc := newTrainingResourceConfig(host, j.hosts, req.ResourceConfig.InstanceType)
 		for name, v := range map[string]any{"hyperparameters.json": hyper, "resourceconfig.json": rc, "inputdataconfig.json": dataConfig} {
-			if err := writeJSON(filepath.Join(root, "input", "config", name), v); err != nil {
+			if err := writeConfig(filepath.Join(root, "input", "config", name), v); err != nil {
 				return nil, err
 			}
 		}
-		for _, d := range []string{"model", "output/data"} {
-			if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
-				return nil, err
-			}
+		if err := makeDirs(root, dirs...); err != nil {
+			return nil, err
 		}
 	}
 	for _, c := range channels {
@@ -219,6 +251,18 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 		return nil, err
 	}
 
+	if checkpointURI != "" {
+		// SageMaker keeps syncing the checkpoint directory to S3Uri while the
+		// job runs; the local run copies what is there at the end, which is
+		// what a later job that resumes from S3Uri sees.
+		for i := range j.hosts {
+			stored, err := s.cfg.Store.upload(filepath.Join(j.root(i), filepath.FromSlash(checkpoints)), checkpointURI)
+			s.recordWrite(call, j.settings.role, j.settings.outputKey, stored)
+			if err != nil {
+				return nil, fmt.Errorf("checkpoints of %s: %w", j.name, err)
+			}
+		}
+	}
 	base := strings.TrimSuffix(req.OutputDataConfig.S3OutputPath, "/") + "/" + j.name + "/output/"
 	modelURI := base + "model.tar.gz"
 	if err := s.packAndPut(j, filepath.Join(j.root(0), "model"), filepath.Join(dir, "model.tar.gz"), modelURI); err != nil {
@@ -250,6 +294,22 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 	result["ModelArtifacts"] = map[string]any{"S3ModelArtifacts": modelURI}
 	result["FinalMetricDataList"] = final
 	return result, nil
+}
+
+// channelInputMode checks a channel's input mode (its own InputMode, else
+// the job's TrainingInputMode, else File) and returns what SageMaker writes
+// for it in inputdataconfig.json: a FastFile channel reads as "File" there
+// ("How Amazon SageMaker Provides Training Information", Training Data).
+// Pipe mode, which streams each epoch through a FIFO, is not supported
+// locally.
+func channelInputMode(svc, field, mode string) (string, error) {
+	switch mode {
+	case "", "File", "FastFile":
+		return "File", nil
+	case "Pipe":
+		return "", validation(svc, "%s: input mode Pipe is not supported by the local run (only File and FastFile)", field)
+	}
+	return "", validation(svc, "%s: unknown input mode %q", field, mode)
 }
 
 // packAndPut packs dir into the archive file at archive and stores it as uri.

@@ -86,8 +86,6 @@ func TestTrainingJob(t *testing.T) {
 	assert.Equal(t, map[string]any{"epochs": "10", "eta": "0.3", "early_stop": "true"}, hyper, "hyperparameters are strings")
 	assert.Equal(t, "1,2", readFile(t, filepath.Join(root, "input", "data", "train", "part-0.csv")))
 	assert.Equal(t, "3,4", readFile(t, filepath.Join(root, "input", "data", "validation", "part-0.csv")))
-	assert.JSONEq(t, `{"current_host":"algo-1","current_instance_type":"ml.m5.xlarge","hosts":["algo-1"]}`,
-		readFile(t, filepath.Join(root, "input", "config", "resourceconfig.json")))
 
 	const modelURI = "s3://models/runs/mlp-dev-train-1/output/model.tar.gz"
 	m := res.(map[string]any)
