@@ -168,7 +168,7 @@ func TestProcessingJobConfigIsTheDocumentedOne(t *testing.T) {
 			"S3Uri": "s3://data/raw", "LocalPath": "/opt/ml/processing/input", "S3DataType": "S3Prefix", "S3InputMode": "File",
 		}}},
 		[]any{output("out", "s3://out/o", "/opt/ml/processing/output")})
-	params["AppSpecification"] = map[string]any{"ImageUri": "img", "ContainerEntrypoint": []any{"/usr/local/bin/preprocess"}, "ContainerArguments": []any{"sleep", "0"}}
+	params["AppSpecification"] = map[string]any{"ImageUri": "img", "ContainerEntrypoint": []any{"/usr/local/bin/preprocess", "sleep", "0"}}
 	delete(params, "StoppingCondition")
 	params["ProcessingOutputConfig"] = map[string]any{"Outputs": params["ProcessingOutputConfig"].(map[string]any)["Outputs"]}
 	res, err := e.call(ResourceProcessingJob, params, true)
@@ -178,7 +178,7 @@ func TestProcessingJobConfigIsTheDocumentedOne(t *testing.T) {
 	assert.JSONEq(t, `{
 		"ProcessingJobArn": "arn:aws:sagemaker:local:000000000000:processing-job/mlp-dev-pjc-1",
 		"ProcessingJobName": "mlp-dev-pjc-1",
-		"AppSpecification": {"ImageUri": "img", "ContainerEntrypoint": ["/usr/local/bin/preprocess"], "ContainerArguments": ["sleep", "0"]},
+		"AppSpecification": {"ImageUri": "img", "ContainerEntrypoint": ["/usr/local/bin/preprocess", "sleep", "0"], "ContainerArguments": null},
 		"Environment": {"FAKE_VAR": "job"},
 		"ProcessingInputs": [{"InputName": "data", "S3Input": {
 			"S3Uri": "s3://data/raw", "LocalPath": "/opt/ml/processing/input", "S3DataType": "S3Prefix", "S3InputMode": "File",

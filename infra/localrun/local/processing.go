@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -155,8 +156,12 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		failureFile: "output/message",
 		maxRuntime:  limit,
 		maxSeconds:  seconds,
-		args:        req.AppSpecification.ContainerArguments,
-		env:         envList(req.Environment),
+		// "docker run --entrypoint [ContainerEntrypoint] [ImageUri]
+		// [ContainerArguments]" ("How Amazon SageMaker Processing Runs Your
+		// Processing Container Image"): the entrypoint's own arguments come
+		// first.
+		args: append(slices.Clone(req.AppSpecification.ContainerEntrypoint[1:]), req.AppSpecification.ContainerArguments...),
+		env:  envList(req.Environment),
 	}
 	j.call, j.settings = call, settings("Processing", paramsMap(call.Parameters))
 	s.recordCreateJob(call, j.settings)

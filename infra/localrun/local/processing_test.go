@@ -252,3 +252,12 @@ func TestProcessingEmptyInputFails(t *testing.T) {
 	te := taskError(t, err, "States.TaskFailed")
 	assert.True(t, strings.Contains(te.Cause, "No S3 objects found"), te.Cause)
 }
+
+func TestProcessingEntrypointArgumentsComeFirst(t *testing.T) {
+	e := newTestEnv(t)
+	params := processingParams("mlp-dev-ep-1", 1, []string{"0"}, nil, nil)
+	params["AppSpecification"].(map[string]any)["ContainerEntrypoint"] = []any{"/usr/local/bin/preprocess", "sleep"}
+	_, err := e.call(ResourceProcessingJob, params, true)
+	require.NoError(t, err)
+	assert.Equal(t, "sleep 0", readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-ep-1", "algo-1", "args.txt")))
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,8 +180,11 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 	// Information" lists, then the request's own.
 	j.env = append([]string{"TRAINING_JOB_NAME=" + j.name, "TRAINING_JOB_ARN=" + j.arn()}, envList(req.Environment)...)
 	entrypoint := "train"
-	if len(req.AlgorithmSpecification.ContainerEntrypoint) > 0 {
-		entrypoint = req.AlgorithmSpecification.ContainerEntrypoint[0]
+	if ep := req.AlgorithmSpecification.ContainerEntrypoint; len(ep) > 0 {
+		// The entrypoint's own arguments come before ContainerArguments, as
+		// in "docker run --entrypoint".
+		entrypoint = ep[0]
+		j.args = append(slices.Clone(ep[1:]), j.args...)
 	} else if len(j.args) == 0 {
 		j.args = []string{"train"}
 	}

@@ -175,3 +175,12 @@ func TestPackTarGzIsDeterministic(t *testing.T) {
 	assert.Equal(t, a.Bytes(), b.Bytes())
 	assert.Equal(t, map[string]string{"a.txt": "a", "z.txt": "z"}, untar(t, a.Bytes()))
 }
+
+func TestTrainingEntrypointArgumentsComeFirst(t *testing.T) {
+	e := newTestEnv(t)
+	e.put("s3://data/train/a.csv", "1")
+	e.put("s3://data/validation/a.csv", "2")
+	_, err := e.call(ResourceTrainingJob, trainingParams("mlp-dev-ep-2", []any{"/usr/local/bin/train", "sleep"}, []any{"0"}), true)
+	require.NoError(t, err)
+	assert.Equal(t, "sleep 0", readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-ep-2", "algo-1", "args.txt")))
+}
