@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -81,8 +82,11 @@ var modelEpoch = time.Unix(0, 0).UTC()
 // ContainerEntrypoint it runs the binary "train" with the argument "train",
 // as SageMaker runs a training image ("docker run <image> train");
 // ContainerArguments, if given, replace that argument. With more than one
-// instance every host runs, but only algo-1's model and metrics are kept,
-// as only the leader's are in a real multi-host job.
+// instance every host runs; the model archive holds the /opt/ml/model files
+// of every host, as SageMaker aggregates them ("How Amazon SageMaker
+// Processes Training Output"), and a name two hosts both wrote fails the
+// job, as that page asks jobs to avoid such clashes. Output data and
+// metrics are algo-1's.
 func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 	const svc = "SageMaker"
 	if err := s.needStore(); err != nil {
@@ -269,14 +273,23 @@ func (s *service) trainingJob(ctx context.Context, call Call) (any, error) {
 	}
 	base := strings.TrimSuffix(req.OutputDataConfig.S3OutputPath, "/") + "/" + j.name + "/output/"
 	modelURI := base + "model.tar.gz"
-	if err := s.packAndPut(j, filepath.Join(j.root(0), "model"), filepath.Join(dir, "model.tar.gz"), modelURI); err != nil {
+	modelDirs := make([]string, len(j.hosts))
+	for i := range j.hosts {
+		modelDirs[i] = filepath.Join(j.root(i), "model")
+	}
+	if err := s.packAndPut(j, modelDirs, filepath.Join(dir, "model.tar.gz"), modelURI); err != nil {
+		var clash *nameClash
+		if errors.As(err, &clash) {
+			return nil, j.failed(fmt.Sprintf("ClientError: %s/model/%s was written by more than one instance (%s and %s); SageMaker aggregates every instance's %s/model into one model.tar.gz, so their names must not clash",
+				containerRoot, clash.name, j.hosts[clash.first], j.hosts[clash.second], containerRoot))
+		}
 		return nil, fmt.Errorf("model of %s: %w", j.name, err)
 	}
 	// SageMaker also uploads /opt/ml/output/data, when the job wrote any.
 	if has, err := hasFiles(filepath.Join(j.root(0), "output", "data")); err != nil {
 		return nil, err
 	} else if has {
-		if err := s.packAndPut(j, filepath.Join(j.root(0), "output", "data"), filepath.Join(dir, "output.tar.gz"), base+"output.tar.gz"); err != nil {
+		if err := s.packAndPut(j, []string{filepath.Join(j.root(0), "output", "data")}, filepath.Join(dir, "output.tar.gz"), base+"output.tar.gz"); err != nil {
 			return nil, fmt.Errorf("output data of %s: %w", j.name, err)
 		}
 	}
@@ -316,14 +329,16 @@ func channelInputMode(svc, field, mode string) (string, error) {
 	return "", validation(svc, "%s: unknown input mode %q", field, mode)
 }
 
-// packAndPut packs dir into the archive file at archive and stores it as uri.
-func (s *service) packAndPut(j *job, dir, archive, uri string) error {
+// packAndPut packs dirs into the archive file at archive (see packTarGz)
+// and stores it as uri.
+func (s *service) packAndPut(j *job, dirs []string, archive, uri string) error {
 	f, err := os.Create(archive)
 	if err != nil {
 		return err
 	}
-	if err := PackTarGz(dir, f); err != nil {
+	if err := packTarGz(dirs, f); err != nil {
 		f.Close()
+		os.Remove(archive)
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -359,56 +374,101 @@ func hasFiles(dir string) (bool, error) {
 // (0644), owner and modification time, and the gzip header carries no name
 // or time, so the same files always give the same bytes.
 func PackTarGz(dir string, w io.Writer) error {
+	return packTarGz([]string{dir}, w)
+}
+
+// nameClash is the error of packTarGz for a relative name that two of its
+// directories (by index) both hold.
+type nameClash struct {
+	name          string
+	first, second int
+}
+
+func (e *nameClash) Error() string {
+	return fmt.Sprintf("%s is in directory %d and %d", e.name, e.first, e.second)
+}
+
+// packedFile is a file packTarGz packs.
+type packedFile struct {
+	path, name string // its path, and its slash path in the archive
+	size       int64
+}
+
+// packTarGz is PackTarGz for the union of the files of dirs, which must not
+// share a relative name (a *nameClash). Entries are in the order of a
+// directory walk, one path segment after another.
+func packTarGz(dirs []string, w io.Writer) error {
+	var files []packedFile
+	seen := map[string]int{}
+	for i, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			if !info.Mode().IsRegular() {
+				return nil
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			name := filepath.ToSlash(rel)
+			if first, ok := seen[name]; ok {
+				return &nameClash{name: name, first: first, second: i}
+			}
+			seen[name] = i
+			files = append(files, packedFile{path: p, name: name, size: info.Size()})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(files, func(a, b packedFile) int {
+		return slices.Compare(strings.Split(a.name, "/"), strings.Split(b.name, "/"))
+	})
+
 	gz, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
 		return err
 	}
 	tw := tar.NewWriter(gz)
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+	for _, pf := range files {
+		if err := packFile(tw, pf); err != nil {
 			return err
 		}
-		if d.IsDir() {
-			return nil
-		}
-		info, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		hdr := &tar.Header{
-			Typeflag: tar.TypeReg,
-			Name:     filepath.ToSlash(rel),
-			Mode:     0o644,
-			Size:     info.Size(),
-			ModTime:  modelEpoch,
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		// Copy exactly the size in the header: a file that changes while
-		// being packed must not corrupt the archive.
-		if _, err := io.CopyN(tw, f, info.Size()); err != nil {
-			return fmt.Errorf("pack %s: %w", p, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if err := tw.Close(); err != nil {
 		return err
 	}
 	return gz.Close()
+}
+
+// packFile writes one file to tw.
+func packFile(tw *tar.Writer, pf packedFile) error {
+	hdr := &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     pf.name,
+		Mode:     0o644,
+		Size:     pf.size,
+		ModTime:  modelEpoch,
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	f, err := os.Open(pf.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// Copy exactly the size in the header: a file that changes while being
+	// packed must not corrupt the archive.
+	if _, err := io.CopyN(tw, f, pf.size); err != nil {
+		return fmt.Errorf("pack %s: %w", pf.path, err)
+	}
+	return nil
 }
