@@ -282,6 +282,9 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	reason := ""
 	if b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(j.failureFile))); err == nil {
 		reason = strings.TrimSpace(string(b))
+		if j.kind == "Processing" && !utf8.Valid(b) {
+			reason = notUTF8
+		}
 	}
 	if reason == "" {
 		s.logMu.Lock()

@@ -113,6 +113,20 @@ func main() {
 	switch args := os.Args[2:]; os.Args[1] {
 	case "layout":
 		must(os.WriteFile(filepath.Join(root, "layout.txt"), []byte(view), 0o644))
+	case "message": // message TEXT [BYTE [STATUS]]: write TEXT, then the byte given in hex, as the exit message; exit with STATUS
+		b := []byte(args[0])
+		if len(args) > 1 {
+			x, err := strconv.ParseUint(args[1], 16, 8)
+			must(err)
+			b = append(b, byte(x))
+		}
+		must(os.MkdirAll(filepath.Join(root, "output"), 0o755))
+		must(os.WriteFile(filepath.Join(root, "output", "message"), b, 0o644))
+		if len(args) > 2 {
+			status, err := strconv.Atoi(args[2])
+			must(err)
+			os.Exit(status)
+		}
 	case "scribble": // scribble PATH: append to a file, as a job must not do to its inputs
 		f, err := os.OpenFile(local(args[0]), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		must(err)

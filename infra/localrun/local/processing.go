@@ -2,10 +2,14 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // processingRequest is the part of SageMaker's CreateProcessingJob request
@@ -72,6 +76,34 @@ func processingRel(localPath string) (string, error) {
 		return "", fmt.Errorf("local path %q is not below %s/processing/", localPath, containerRoot)
 	}
 	return rel, nil
+}
+
+// notUTF8 is the failure reason of a processing job whose
+// /opt/ml/output/message is not UTF-8 text: "If the data in this file isn't
+// UTF-8 encoded, the job fails and returns a ClientError" ("Save and Access
+// Metadata Information About Your Processing Job").
+const notUTF8 = "ClientError: /opt/ml/output/message is not UTF-8 encoded text"
+
+// exitMessage returns the ExitMessage of a processing job whose instances
+// all succeeded: the /opt/ml/output/message files of its instances, in host
+// order, concatenated and cut to 1 KB, as the page cited at notUTF8 says.
+// A message that is not UTF-8 fails the job.
+func exitMessage(j *job) (string, error) {
+	var msg []byte
+	for i := range j.hosts {
+		b, err := os.ReadFile(filepath.Join(j.root(i), filepath.FromSlash(j.failureFile)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if !utf8.Valid(b) {
+			return "", j.failed(notUTF8)
+		}
+		msg = append(msg, b...)
+	}
+	return truncate(string(msg), maxFailureReason), nil
 }
 
 // processingJob runs a processing job: one process per instance, inputs
@@ -198,6 +230,10 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 	if err := s.run(ctx, j); err != nil {
 		return nil, err
 	}
+	exit, err := exitMessage(j)
+	if err != nil {
+		return nil, err
+	}
 	for _, out := range outputs {
 		for i := range j.hosts {
 			stored, err := s.cfg.Store.upload(filepath.Join(j.root(i), filepath.FromSlash(out.rel)), out.uri)
@@ -211,5 +247,8 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 	result["ProcessingJobName"] = j.name
 	result["ProcessingJobArn"] = j.arn()
 	result["ProcessingJobStatus"] = "Completed"
+	if exit != "" {
+		result["ExitMessage"] = exit
+	}
 	return result, nil
 }

@@ -261,3 +261,18 @@ func TestProcessingEntrypointArgumentsComeFirst(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "sleep 0", readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-ep-1", "algo-1", "args.txt")))
 }
+
+func TestProcessingExitMessage(t *testing.T) {
+	e := newTestEnv(t)
+	res, err := e.call(ResourceProcessingJob, processingParams("mlp-dev-msg-1", 2, []string{"message", "done;"}, nil, nil), true)
+	require.NoError(t, err)
+	assert.Equal(t, "done;done;", res.(map[string]any)["ExitMessage"], "every instance's message, concatenated")
+
+	_, err = e.call(ResourceProcessingJob, processingParams("mlp-dev-msg-2", 1, []string{"message", "done", "ff"}, nil, nil), true)
+	te := taskError(t, err, "States.TaskFailed")
+	assert.Contains(t, te.Cause, "ClientError: /opt/ml/output/message is not UTF-8 encoded text")
+
+	_, err = e.call(ResourceProcessingJob, processingParams("mlp-dev-msg-3", 1, []string{"message", "bad", "ff", "3"}, nil, nil), true)
+	te = taskError(t, err, "States.TaskFailed")
+	assert.Contains(t, te.Cause, "ClientError: /opt/ml/output/message is not UTF-8 encoded text")
+}
