@@ -58,35 +58,6 @@ func containerRel(p string) (string, error) {
 	return rel, nil
 }
 
-// resourceConfig is the cluster layout SageMaker writes to
-// resourceconfig.json.
-type resourceConfig struct {
-	CurrentHost         string   `json:"current_host"`
-	CurrentInstanceType string   `json:"current_instance_type,omitempty"`
-	Hosts               []string `json:"hosts"`
-}
-
-// hostNames returns algo-1 .. algo-n.
-func hostNames(n int) []string {
-	hosts := make([]string, n)
-	for i := range hosts {
-		hosts[i] = fmt.Sprintf("algo-%d", i+1)
-	}
-	return hosts
-}
-
-// writeJSON writes v as indented JSON to p, creating its directory.
-func writeJSON(p string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, append(b, '\n'), 0o644)
-}
-
 // job is one SageMaker job being run locally.
 type job struct {
 	kind        string // "Processing" or "Training", as in the API's field names
@@ -105,6 +76,9 @@ type job struct {
 	// requests it records.
 	call     Call
 	settings jobSettings
+	// readOnly are the directories (relative to a host root) whose files
+	// the job may read but not change: its inputs and its config.
+	readOnly []string
 }
 
 // root returns the /opt/ml of host i (0-based).
@@ -273,6 +247,10 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	stdout := &lineWriter{emit: func(l string) { emit(l, false) }}
 	stderr := &lineWriter{emit: func(l string) { emit(l, true) }}
 
+	before, err := snapshot(root, j.readOnly)
+	if err != nil {
+		return err
+	}
 	cmd := exec.CommandContext(ctx, j.bin, j.args...)
 	cmd.Dir = root
 	cmd.Env = append(append(append(os.Environ(), s.cfg.Env...), j.env...), RootEnv+"="+root)
@@ -284,6 +262,13 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	stdout.flush()
 	stderr.flush()
 	if runErr == nil {
+		after, err := snapshot(root, j.readOnly)
+		if err != nil {
+			return err
+		}
+		if err := checkReadOnly(before, after); err != nil {
+			return j.failed(err.Error())
+		}
 		return nil
 	}
 	var exitErr *exec.ExitError
@@ -297,6 +282,9 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	reason := ""
 	if b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(j.failureFile))); err == nil {
 		reason = strings.TrimSpace(string(b))
+		if j.kind == "Processing" && !utf8.Valid(b) {
+			reason = notUTF8
+		}
 	}
 	if reason == "" {
 		s.logMu.Lock()
@@ -383,7 +371,8 @@ func envList(m stringMap) []string {
 	return env
 }
 
-// downloadInput copies the objects under uri into dir/<rel> of each host.
+// downloadInput copies the objects under uri into dir/<rel> of each host,
+// as read-only files.
 // FullyReplicated gives every host every object; ShardedByS3Key gives
 // object k (in key order) to host k mod n only. A prefix with no objects
 // fails the job, as SageMaker does, because it is nearly always a wrong URI.
@@ -409,7 +398,8 @@ func (s *service) downloadInput(j *job, uri, distribution, rel string) error {
 			if distribution == "ShardedByS3Key" && k%len(j.hosts) != i {
 				continue
 			}
-			if err := s.cfg.Store.copyOut(bucket, o, dir); err != nil {
+			// Read-only: see layout.go.
+			if err := s.cfg.Store.copyOut(bucket, o, dir, readOnlyFile); err != nil {
 				return err
 			}
 		}

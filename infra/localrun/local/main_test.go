@@ -18,7 +18,9 @@ import (
 // fakeJobSource is a stand-in for the job binaries. Its first argument picks
 // what it does; container paths in arguments are remapped below
 // MLPIPELINE_SAGEMAKER_ROOT, as the real binaries do. Every run records its
-// arguments in <root>/args.txt and $FAKE_VAR in <root>/env.txt.
+// arguments in <root>/args.txt and $FAKE_VAR in <root>/env.txt; "layout"
+// records what the job found in its /opt/ml before that, in
+// <root>/layout.txt.
 const fakeJobSource = `package main
 
 import (
@@ -73,13 +75,64 @@ func host() string {
 	return "none"
 }
 
+// layout lists every path below root with its type and permission bits,
+// one "drwxr-xr-x input/data" line each, in WalkDir's (lexical) order, then the SageMaker
+// environment variables of a training job that are set.
+func layout() string {
+	var lines []string
+	must(filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		lines = append(lines, (info.Mode()&(fs.ModeDir|fs.ModePerm)).String()+" "+filepath.ToSlash(rel))
+		return nil
+	}))
+	for _, k := range []string{"TRAINING_JOB_NAME", "TRAINING_JOB_ARN"} {
+		if v, ok := os.LookupEnv(k); ok {
+			lines = append(lines, "env "+k+"="+v)
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
 func main() {
+	var view string
+	if len(os.Args) > 1 && os.Args[1] == "layout" {
+		view = layout()
+	}
 	must(os.WriteFile(filepath.Join(root, "args.txt"), []byte(strings.Join(os.Args[1:], " ")), 0o644))
 	must(os.WriteFile(filepath.Join(root, "env.txt"), []byte(os.Getenv("FAKE_VAR")), 0o644))
 	if len(os.Args) < 2 {
 		os.Exit(2)
 	}
 	switch args := os.Args[2:]; os.Args[1] {
+	case "layout":
+		must(os.WriteFile(filepath.Join(root, "layout.txt"), []byte(view), 0o644))
+	case "message": // message TEXT [BYTE [STATUS]]: write TEXT, then the byte given in hex, as the exit message; exit with STATUS
+		b := []byte(args[0])
+		if len(args) > 1 {
+			x, err := strconv.ParseUint(args[1], 16, 8)
+			must(err)
+			b = append(b, byte(x))
+		}
+		must(os.MkdirAll(filepath.Join(root, "output"), 0o755))
+		must(os.WriteFile(filepath.Join(root, "output", "message"), b, 0o644))
+		if len(args) > 2 {
+			status, err := strconv.Atoi(args[2])
+			must(err)
+			os.Exit(status)
+		}
+	case "scribble": // scribble PATH: append to a file, as a job must not do to its inputs
+		f, err := os.OpenFile(local(args[0]), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		must(err)
+		_, err = f.WriteString("scribbled")
+		must(err)
+		must(f.Close())
 	case "copy": // copy IN OUT
 		copyTree(local(args[0]), local(args[1]))
 		must(os.WriteFile(filepath.Join(local(args[1]), "host-"+host()+".txt"), []byte(host()), 0o644))
@@ -129,6 +182,8 @@ func main() {
 var fakeJob string
 
 func TestMain(m *testing.M) {
+	// The modes the layout tests expect are those of the usual umask.
+	setUmask(0o022)
 	os.Exit(runTests(m))
 }
 

@@ -2,9 +2,14 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
 )
 
 // processingRequest is the part of SageMaker's CreateProcessingJob request
@@ -58,6 +63,49 @@ type processingOutput struct {
 	uri, rel string
 }
 
+// processingRel maps a ProcessingInput's or ProcessingOutput's LocalPath to
+// a path relative to the job root. SageMaker requires these paths to begin
+// with /opt/ml/processing/ ("How Amazon SageMaker Processing Configures
+// Input and Output For Your Processing Container").
+func processingRel(localPath string) (string, error) {
+	rel, err := containerRel(localPath)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(rel, "processing/") {
+		return "", fmt.Errorf("local path %q is not below %s/processing/", localPath, containerRoot)
+	}
+	return rel, nil
+}
+
+// notUTF8 is the failure reason of a processing job whose
+// /opt/ml/output/message is not UTF-8 text: "If the data in this file isn't
+// UTF-8 encoded, the job fails and returns a ClientError" ("Save and Access
+// Metadata Information About Your Processing Job").
+const notUTF8 = "ClientError: /opt/ml/output/message is not UTF-8 encoded text"
+
+// exitMessage returns the ExitMessage of a processing job whose instances
+// all succeeded: the /opt/ml/output/message files of its instances, in host
+// order, concatenated and cut to 1 KB, as the page cited at notUTF8 says.
+// A message that is not UTF-8 fails the job.
+func exitMessage(j *job) (string, error) {
+	var msg []byte
+	for i := range j.hosts {
+		b, err := os.ReadFile(filepath.Join(j.root(i), filepath.FromSlash(j.failureFile)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if !utf8.Valid(b) {
+			return "", j.failed(notUTF8)
+		}
+		msg = append(msg, b...)
+	}
+	return truncate(string(msg), maxFailureReason), nil
+}
+
 // processingJob runs a processing job: one process per instance, inputs
 // downloaded before, outputs uploaded after all instances succeeded. Every
 // instance's output files are uploaded, instance by instance; a relative
@@ -106,7 +154,7 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		if _, _, err := ParseS3URI(in.S3Input.S3Uri); err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
-		rel, err := containerRel(in.S3Input.LocalPath)
+		rel, err := processingRel(in.S3Input.LocalPath)
 		if err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
@@ -121,7 +169,7 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		if _, _, err := ParseS3URI(out.S3Output.S3Uri); err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
-		rel, err := containerRel(out.S3Output.LocalPath)
+		rel, err := processingRel(out.S3Output.LocalPath)
 		if err != nil {
 			return nil, validation(svc, "%s: %v", field, err)
 		}
@@ -140,26 +188,35 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		failureFile: "output/message",
 		maxRuntime:  limit,
 		maxSeconds:  seconds,
-		args:        req.AppSpecification.ContainerArguments,
-		env:         envList(req.Environment),
+		// "docker run --entrypoint [ContainerEntrypoint] [ImageUri]
+		// [ContainerArguments]" ("How Amazon SageMaker Processing Runs Your
+		// Processing Container Image"): the entrypoint's own arguments come
+		// first.
+		args: append(slices.Clone(req.AppSpecification.ContainerEntrypoint[1:]), req.AppSpecification.ContainerArguments...),
+		env:  envList(req.Environment),
 	}
 	j.call, j.settings = call, settings("Processing", paramsMap(call.Parameters))
 	s.recordCreateJob(call, j.settings)
 	if j.bin, err = s.binary(j, req.AppSpecification.ContainerEntrypoint[0]); err != nil {
 		return nil, err
 	}
+	// The layout and its sources: layout.go.
+	jobConfig, err := processingJobConfig(call.Parameters, j.arn(), seconds)
+	if err != nil {
+		return nil, err
+	}
+	j.readOnly = []string{"config"}
 	for i, host := range j.hosts {
 		root := j.root(i)
-		rc := resourceConfig{CurrentHost: host, CurrentInstanceType: req.ProcessingResources.ClusterConfig.InstanceType, Hosts: j.hosts}
-		if err := writeJSON(filepath.Join(root, "config", "resourceconfig.json"), rc); err != nil {
+		if err := writeConfig(filepath.Join(root, "config", "resourceconfig.json"), processingResourceConfig{CurrentHost: host, Hosts: j.hosts}); err != nil {
 			return nil, err
 		}
-		if err := writeJSON(filepath.Join(root, "config", "processingjobconfig.json"), call.Parameters); err != nil {
+		if err := writeConfig(filepath.Join(root, "config", "processingjobconfig.json"), jobConfig); err != nil {
 			return nil, err
 		}
 		// SageMaker creates the output directories before the job starts.
 		for _, out := range outputs {
-			if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(out.rel)), 0o755); err != nil {
+			if err := makeDirs(root, out.rel); err != nil {
 				return nil, err
 			}
 		}
@@ -168,8 +225,13 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 		if err := s.downloadInput(j, in.uri, in.distribution, in.rel); err != nil {
 			return nil, err
 		}
+		j.readOnly = append(j.readOnly, in.rel)
 	}
 	if err := s.run(ctx, j); err != nil {
+		return nil, err
+	}
+	exit, err := exitMessage(j)
+	if err != nil {
 		return nil, err
 	}
 	for _, out := range outputs {
@@ -185,5 +247,8 @@ func (s *service) processingJob(ctx context.Context, call Call) (any, error) {
 	result["ProcessingJobName"] = j.name
 	result["ProcessingJobArn"] = j.arn()
 	result["ProcessingJobStatus"] = "Completed"
+	if exit != "" {
+		result["ExitMessage"] = exit
+	}
 	return result, nil
 }

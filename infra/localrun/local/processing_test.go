@@ -64,7 +64,7 @@ func TestProcessingDownloadsRunsAndUploads(t *testing.T) {
 	assert.Equal(t, "a", readFile(t, filepath.Join(root, "processing", "input", "data", "a.csv")))
 	assert.Equal(t, "b", readFile(t, filepath.Join(root, "processing", "input", "data", "sub", "b.csv")))
 	assert.Equal(t, "{}", readFile(t, filepath.Join(root, "processing", "input", "schema", "schema.json")))
-	assert.JSONEq(t, `{"current_host":"algo-1","current_instance_type":"ml.m5.large","hosts":["algo-1"]}`,
+	assert.JSONEq(t, `{"current_host":"algo-1","hosts":["algo-1"]}`,
 		readFile(t, filepath.Join(root, "config", "resourceconfig.json")))
 	assert.Equal(t, "job", readFile(t, filepath.Join(root, "env.txt")), "the job's Environment overrides Config.Env")
 
@@ -108,7 +108,7 @@ func TestProcessingShardedByS3Key(t *testing.T) {
 	assert.Equal(t, []string{"o0.csv", "o2.csv"}, files("algo-1"))
 	assert.Equal(t, []string{"o1.csv"}, files("algo-2"))
 	rc := readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-infer-1", "algo-2", "config", "resourceconfig.json"))
-	assert.JSONEq(t, `{"current_host":"algo-2","current_instance_type":"ml.m5.large","hosts":["algo-1","algo-2"]}`, rc)
+	assert.JSONEq(t, `{"current_host":"algo-2","hosts":["algo-1","algo-2"]}`, rc)
 
 	keys, err := e.cfg.Store.List("s3://out/pred")
 	require.NoError(t, err)
@@ -229,6 +229,13 @@ func TestProcessingRejectsInvalidRequests(t *testing.T) {
 	_, err = e.call(ResourceProcessingJob, escape, true)
 	taskError(t, err, "SageMaker.ValidationException")
 
+	// SageMaker requires local paths below /opt/ml/processing/.
+	notProcessing := processingParams("mlp-dev-bad-3", 1, nil,
+		[]any{input("data", "s3://data/in", "/opt/ml/input/data", "")}, nil)
+	_, err = e.call(ResourceProcessingJob, notProcessing, true)
+	te = taskError(t, err, "SageMaker.ValidationException")
+	assert.Contains(t, te.Cause, "/opt/ml/processing/")
+
 	badName := processingParams("../escape", 1, nil, nil, nil)
 	_, err = e.call(ResourceProcessingJob, badName, true)
 	taskError(t, err, "SageMaker.ValidationException")
@@ -244,4 +251,28 @@ func TestProcessingEmptyInputFails(t *testing.T) {
 	_, err := e.call(ResourceProcessingJob, params, true)
 	te := taskError(t, err, "States.TaskFailed")
 	assert.True(t, strings.Contains(te.Cause, "No S3 objects found"), te.Cause)
+}
+
+func TestProcessingEntrypointArgumentsComeFirst(t *testing.T) {
+	e := newTestEnv(t)
+	params := processingParams("mlp-dev-ep-1", 1, []string{"0"}, nil, nil)
+	params["AppSpecification"].(map[string]any)["ContainerEntrypoint"] = []any{"/usr/local/bin/preprocess", "sleep"}
+	_, err := e.call(ResourceProcessingJob, params, true)
+	require.NoError(t, err)
+	assert.Equal(t, "sleep 0", readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-ep-1", "algo-1", "args.txt")))
+}
+
+func TestProcessingExitMessage(t *testing.T) {
+	e := newTestEnv(t)
+	res, err := e.call(ResourceProcessingJob, processingParams("mlp-dev-msg-1", 2, []string{"message", "done;"}, nil, nil), true)
+	require.NoError(t, err)
+	assert.Equal(t, "done;done;", res.(map[string]any)["ExitMessage"], "every instance's message, concatenated")
+
+	_, err = e.call(ResourceProcessingJob, processingParams("mlp-dev-msg-2", 1, []string{"message", "done", "ff"}, nil, nil), true)
+	te := taskError(t, err, "States.TaskFailed")
+	assert.Contains(t, te.Cause, "ClientError: /opt/ml/output/message is not UTF-8 encoded text")
+
+	_, err = e.call(ResourceProcessingJob, processingParams("mlp-dev-msg-3", 1, []string{"message", "bad", "ff", "3"}, nil, nil), true)
+	te = taskError(t, err, "States.TaskFailed")
+	assert.Contains(t, te.Cause, "ClientError: /opt/ml/output/message is not UTF-8 encoded text")
 }

@@ -206,15 +206,15 @@ func (s *Store) Download(prefixURI, dir string) error {
 		return err
 	}
 	for _, o := range objs {
-		if err := s.copyOut(bucket, o, dir); err != nil {
+		if err := s.copyOut(bucket, o, dir, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// copyOut copies one object to dir/<o.rel>.
-func (s *Store) copyOut(bucket string, o object, dir string) error {
+// copyOut copies one object to dir/<o.rel>, a new file of mode perm.
+func (s *Store) copyOut(bucket string, o object, dir string, perm fs.FileMode) error {
 	src := filepath.Join(s.Root, bucket, filepath.FromSlash(o.key))
 	dst := filepath.Join(dir, filepath.FromSlash(o.rel))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -225,7 +225,7 @@ func (s *Store) copyOut(bucket string, o object, dir string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,11 @@ func (s *Store) copyOut(bucket string, o object, dir string) error {
 		out.Close()
 		return fmt.Errorf("download s3://%s/%s: %w", bucket, o.key, err)
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return err
+	}
+	// The mode OpenFile gives is subject to the umask; Chmod's is not.
+	return os.Chmod(dst, perm)
 }
 
 // Upload stores every regular file below dir (following symbolic links to

@@ -86,8 +86,6 @@ func TestTrainingJob(t *testing.T) {
 	assert.Equal(t, map[string]any{"epochs": "10", "eta": "0.3", "early_stop": "true"}, hyper, "hyperparameters are strings")
 	assert.Equal(t, "1,2", readFile(t, filepath.Join(root, "input", "data", "train", "part-0.csv")))
 	assert.Equal(t, "3,4", readFile(t, filepath.Join(root, "input", "data", "validation", "part-0.csv")))
-	assert.JSONEq(t, `{"current_host":"algo-1","current_instance_type":"ml.m5.xlarge","hosts":["algo-1"]}`,
-		readFile(t, filepath.Join(root, "input", "config", "resourceconfig.json")))
 
 	const modelURI = "s3://models/runs/mlp-dev-train-1/output/model.tar.gz"
 	m := res.(map[string]any)
@@ -176,4 +174,55 @@ func TestPackTarGzIsDeterministic(t *testing.T) {
 	require.NoError(t, PackTarGz(dir, &b))
 	assert.Equal(t, a.Bytes(), b.Bytes())
 	assert.Equal(t, map[string]string{"a.txt": "a", "z.txt": "z"}, untar(t, a.Bytes()))
+}
+
+func TestTrainingEntrypointArgumentsComeFirst(t *testing.T) {
+	e := newTestEnv(t)
+	e.put("s3://data/train/a.csv", "1")
+	e.put("s3://data/validation/a.csv", "2")
+	_, err := e.call(ResourceTrainingJob, trainingParams("mlp-dev-ep-2", []any{"/usr/local/bin/train", "sleep"}, []any{"0"}), true)
+	require.NoError(t, err)
+	assert.Equal(t, "sleep 0", readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-ep-2", "algo-1", "args.txt")))
+}
+
+// twoInstances makes a training request run on two instances, with the
+// train channel sharded between them.
+func twoInstances(p map[string]any) map[string]any {
+	p["ResourceConfig"].(map[string]any)["InstanceCount"] = 2
+	p["InputDataConfig"].([]any)[0].(map[string]any)["DataSource"].(map[string]any)["S3DataSource"].(map[string]any)["S3DataDistributionType"] = "ShardedByS3Key"
+	return p
+}
+
+func TestTrainingModelHoldsEveryInstancesFiles(t *testing.T) {
+	e := newTestEnv(t)
+	e.put("s3://data/train/part-0.csv", "1,2")
+	e.put("s3://data/train/part-1.csv", "5,6")
+	e.put("s3://data/validation/part-0.csv", "3,4")
+	params := twoInstances(trainingParams("mlp-dev-train-agg", []any{"/usr/local/bin/train"}, []any{"copy", "/opt/ml/input/data/train", "/opt/ml/model"}))
+	_, err := e.call(ResourceTrainingJob, params, true)
+	require.NoError(t, err)
+	archive, err := e.cfg.Store.Get("s3://models/runs/mlp-dev-train-agg/output/model.tar.gz")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{
+		"host-algo-1.txt": "algo-1", "part-0.csv": "1,2",
+		"host-algo-2.txt": "algo-2", "part-1.csv": "5,6",
+	}, untar(t, archive))
+}
+
+func TestTrainingModelNameClashFails(t *testing.T) {
+	e := newTestEnv(t)
+	e.put("s3://data/train/part-0.csv", "1,2")
+	e.put("s3://data/train/part-1.csv", "5,6")
+	e.put("s3://data/validation/part-0.csv", "3,4")
+	// "train" writes model/hyperparameters.json on both instances.
+	params := twoInstances(trainingParams("mlp-dev-train-clash", []any{"/usr/local/bin/train"}, []any{"train"}))
+	_, err := e.call(ResourceTrainingJob, params, true)
+	te := taskError(t, err, "States.TaskFailed")
+	var cause map[string]string
+	require.NoError(t, json.Unmarshal([]byte(te.Cause), &cause))
+	assert.Equal(t, "ClientError: /opt/ml/model/hyperparameters.json was written by more than one instance (algo-1 and algo-2); "+
+		"SageMaker aggregates every instance's /opt/ml/model into one model.tar.gz, so their names must not clash", cause["FailureReason"])
+	keys, err := e.cfg.Store.List("s3://models/runs/")
+	require.NoError(t, err)
+	assert.Empty(t, keys, "no model of a failed job")
 }

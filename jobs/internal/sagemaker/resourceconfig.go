@@ -16,6 +16,8 @@ const singleHost = "algo-1"
 // ResourceConfig is the cluster layout SageMaker writes to resourceconfig.json
 // (see [Paths.ResourceConfig] and [Paths.ProcessingResourceConfig]). Fields
 // SageMaker adds that we do not use, such as instance groups, are ignored.
+// A processing job's file documents only current_host and hosts, so the
+// other fields are empty there.
 type ResourceConfig struct {
 	// CurrentHost is the name of the instance this container runs on.
 	CurrentHost string `json:"current_host"`
