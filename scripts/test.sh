@@ -51,4 +51,6 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
-go test ./... "$@"
+# The local run's tests run the whole pipeline many times; on a busy
+# machine they need more than go test's default 10 minutes per package.
+go test -timeout 30m ./... "$@"

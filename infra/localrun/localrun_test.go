@@ -71,6 +71,7 @@ func TestRunTrainsRegistersAndScores(t *testing.T) {
 	for _, want := range []string{"-> Preprocess", "<- Preprocess", "quality gate: passed", "notify", "predictions:"} {
 		assert.Contains(t, text, want)
 	}
+	assertRunReplayed(t, sum, text)
 
 	// A second run of the same inputs gives the same bytes.
 	again, err := Run(context.Background(), Options{ProjectDir: project, RunDir: t.TempDir()})
