@@ -1,17 +1,22 @@
-// Command bench measures the Go jobs (preprocess, train, infer) against the
-// typical Python SageMaker peer (pandas, scikit-learn and XGBoost, in
-// peer.py) on resampled abalone data of several sizes, side by side in one
-// run, and writes results.md and results.svg.
+// Command bench measures the Go jobs (preprocess, train, infer, and infer
+// with TreeSHAP attributions) against the typical Python SageMaker peer
+// (pandas, scikit-learn and XGBoost, in peer.py) on resampled abalone data
+// of several sizes, side by side in one run, and writes results.md and
+// results.svg.
 //
 // From the module root:
 //
-//	go run ./bench            # 1M and 10M rows, 3 repetitions
+//	go run ./bench            # 1M and 10M rows, 3 repetitions (attributions: 1M)
 //	go run ./bench -quick     # 100k rows, 1 repetition
 //
 // Each step runs as its own process; the medians of its wall time and peak
 // RSS over the repetitions are reported. Both trainers train on the same
 // splits (the Go preprocess output) with the same hyperparameters, and both
-// models are scored on the same test split.
+// models are scored on the same test split. Attributions are computed with
+// our model by both: our infer job with -attributions over the raw input,
+// and XGBoost's pred_contribs over the same rows as our preprocess
+// transformed them, timed inside the peer's process from an in-memory
+// matrix.
 package main
 
 import (
@@ -23,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +70,9 @@ type Config struct {
 	OMPWaitPolicy string
 	// Threads is the thread count given to XGBoost in the peer.
 	Threads int
+	// AttributionRows is the largest data set size the attribution step
+	// runs on; 0 for none.
+	AttributionRows int
 	// Progress receives one line per measured step; nil for none.
 	Progress *os.File
 }
@@ -91,11 +100,15 @@ func run(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the data generator")
 	python := fs.String("python", "/usr/bin/python3", "Python interpreter with pandas, scikit-learn and xgboost")
 	omp := fs.String("omp-wait-policy", "PASSIVE", "OMP_WAIT_POLICY of the peer's processes (\"\": libgomp's default, which spins and\nslows XGBoost down many times when other processes compete for the cores)")
+	attrRows := fs.Int("attribution-rows", 1000000, "largest data set size in rows the attribution step runs on (0: none); XGBoost's\npred_contribs takes minutes per million rows on 2 cores")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *attrRows < 0 {
+		return fmt.Errorf("-attribution-rows = %d is invalid; valid: a row count >= 0", *attrRows)
+	}
 	cfg := Config{Reps: *reps, Out: *out, Cache: *cache, Data: *data, Schema: *schema, Seed: *seed,
-		Python: *python, OMPWaitPolicy: *omp, Threads: runtime.NumCPU(), Progress: os.Stderr}
+		Python: *python, OMPWaitPolicy: *omp, Threads: runtime.NumCPU(), AttributionRows: *attrRows, Progress: os.Stderr}
 	if *quick {
 		cfg.Rows, cfg.Reps = []int{100000}, 1
 		// A smoke test must not replace the published results.
@@ -244,6 +257,19 @@ func benchSize(cfg Config, ds Dataset, bin, peer, cache string) (SizeResult, err
 		{"peer/infer", theirs("logs", "infer.log"), peerEnv, cfg.Python, []string{peer, "infer",
 			"--input", ds.Dir, "--preprocessor", theirs("pre", "preprocessor"), "--model", theirs("model"),
 			"--output", theirs("pred"), "--nthread", strconv.Itoa(cfg.Threads)}},
+		// Attributions of every generated row with our model: our infer
+		// job from the raw CSV files, XGBoost's pred_contribs from the
+		// same rows as our preprocess transformed them (its three splits).
+		{"ours/attributions", ours("logs", "attributions.log"), nil, job("infer"), []string{
+			"-model", ours("model"), "-input", ds.Dir, "-output", ours("attr"), "-attributions"}},
+		{"peer/attributions", theirs("logs", "attributions.log"), peerEnv, cfg.Python, []string{peer, "attributions",
+			"--features", ours("pre", "train"), ours("pre", "validation"), ours("pre", "test"),
+			"--model", ours("model", "model.json"), "--timing", theirs("attributions.json"),
+			"--nthread", strconv.Itoa(cfg.Threads)}},
+	}
+	attributions := ds.Rows() <= cfg.AttributionRows
+	if !attributions {
+		steps = slices.DeleteFunc(steps, func(s step) bool { return strings.HasSuffix(s.key, "/attributions") })
 	}
 	samples := map[string][]Sample{}
 	for rep := range cfg.Reps {
@@ -252,9 +278,19 @@ func benchSize(cfg Config, ds Dataset, bin, peer, cache string) (SizeResult, err
 			if err != nil {
 				return SizeResult{}, fmt.Errorf("%s: %w", s.key, err)
 			}
-			logf(cfg, "%d rows, rep %d/%d: %-16s %8.2f s %8.1f MiB", ds.Rows(), rep+1, cfg.Reps, s.key,
+			logf(cfg, "%d rows, rep %d/%d: %-17s %8.2f s %8.1f MiB", ds.Rows(), rep+1, cfg.Reps, s.key,
 				m.Wall.Seconds(), float64(m.MaxRSSKB)/1024)
 			samples[s.key] = append(samples[s.key], m)
+			if s.key == "peer/attributions" {
+				t, err := ReadPeerTiming(theirs("attributions.json"), ds.Rows())
+				if err != nil {
+					return SizeResult{}, fmt.Errorf("%s: %w", s.key, err)
+				}
+				logf(cfg, "%d rows, rep %d/%d: %-17s %8.2f s (in the process: load %.2f s)", ds.Rows(), rep+1, cfg.Reps,
+					"peer/pred_contribs", t.Contribs.Seconds(), t.Load.Seconds())
+				samples["peer/pred_contribs"] = append(samples["peer/pred_contribs"], Sample{Wall: t.Contribs})
+				samples["peer/feature-load"] = append(samples["peer/feature-load"], Sample{Wall: t.Load})
+			}
 		}
 	}
 
@@ -298,7 +334,7 @@ func benchSize(cfg Config, ds Dataset, bin, peer, cache string) (SizeResult, err
 	if err := json.Unmarshal(cmp, &c); err != nil {
 		return SizeResult{}, fmt.Errorf("peer compare %q: %w", cmp, err)
 	}
-	return SizeResult{
+	r := SizeResult{
 		Rows:           ds.Rows(),
 		TestRows:       c.Rows,
 		Ours:           medians(samples, "ours/"),
@@ -307,15 +343,83 @@ func benchSize(cfg Config, ds Dataset, bin, peer, cache string) (SizeResult, err
 		PeerMSE:        c.PeerMSE,
 		OurMSEInXGB:    c.OurModelInXGB,
 		MaxAbsPredDiff: c.MaxAbsDiff,
-	}, nil
+	}
+	if !attributions {
+		return r, nil
+	}
+	// Our attributions of the test file against XGBoost's pred_contribs
+	// with our model on the same rows of our test split.
+	cmp, err = exec.Command(cfg.Python, peer, "compare-attributions", "--test", ours("pre", "test", "test.csv"),
+		"--model", ours("model", "model.json"), "--preprocessor", ours("model", "preprocessor.json"),
+		"--our-attributions", ours("attr", filepath.Base(ds.Test)+".out"), "--rows", strconv.Itoa(attributionSample)).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%w: %s", err, ee.Stderr)
+		}
+		return SizeResult{}, fmt.Errorf("peer compare-attributions: %w", err)
+	}
+	var a struct {
+		Rows               int     `json:"rows"`
+		MaxAbsDiff         float64 `json:"max_abs_diff"`
+		MaxAbsDiffExpected float64 `json:"max_abs_diff_expected_value"`
+	}
+	if err := json.Unmarshal(cmp, &a); err != nil {
+		return SizeResult{}, fmt.Errorf("peer compare-attributions %q: %w", cmp, err)
+	}
+	r.Attributions = true
+	r.PeerContribs = Median(samples["peer/pred_contribs"]).Wall
+	r.PeerLoad = Median(samples["peer/feature-load"]).Wall
+	r.AttrRows, r.MaxAbsAttrDiff, r.MaxAbsBiasDiff = a.Rows, a.MaxAbsDiff, a.MaxAbsDiffExpected
+	return r, nil
 }
+
+// attributionSample is how many rows of the test split the attributions
+// are compared on.
+const attributionSample = 10000
 
 func medians(samples map[string][]Sample, prefix string) Steps {
 	return Steps{
-		Preprocess: Median(samples[prefix+"preprocess"]),
-		Train:      Median(samples[prefix+"train"]),
-		Infer:      Median(samples[prefix+"infer"]),
+		Preprocess:   Median(samples[prefix+"preprocess"]),
+		Train:        Median(samples[prefix+"train"]),
+		Infer:        Median(samples[prefix+"infer"]),
+		Attributions: Median(samples[prefix+"attributions"]),
 	}
+}
+
+// PeerTiming is what the peer's attributions step measures inside its
+// process.
+type PeerTiming struct {
+	// Load is the time to read the feature splits and the model.
+	Load time.Duration
+	// Contribs is the time of DMatrix construction from the loaded
+	// matrix and Booster.predict(pred_contribs=True).
+	Contribs time.Duration
+}
+
+// ReadPeerTiming reads the timing file of the peer's attributions step,
+// which must have explained rows rows.
+func ReadPeerTiming(path string, rows int) (PeerTiming, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return PeerTiming{}, err
+	}
+	var t struct {
+		Rows     int     `json:"rows"`
+		Load     float64 `json:"load_seconds"`
+		Contribs float64 `json:"contribs_seconds"`
+	}
+	if err := json.Unmarshal(b, &t); err != nil {
+		return PeerTiming{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if t.Rows != rows {
+		return PeerTiming{}, fmt.Errorf("%s: the peer explained %d rows, want %d: the same rows as ours", path, t.Rows, rows)
+	}
+	if !(t.Load >= 0 && t.Contribs > 0) {
+		return PeerTiming{}, fmt.Errorf("%s: load_seconds %v, contribs_seconds %v; want a time >= 0 and one > 0", path, t.Load, t.Contribs)
+	}
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	return PeerTiming{Load: sec(t.Load), Contribs: sec(t.Contribs)}, nil
 }
 
 func logf(cfg Config, format string, args ...any) {

@@ -11,6 +11,15 @@ process.
   compare     test MSE of both boosters on one test split, and the largest
               difference between the Go job's predictions and XGBoost's
               predictions with the Go job's model
+  attributions
+              XGBoost's own TreeSHAP, Booster.predict(pred_contribs=True),
+              on feature splits already made (header-less CSV, target
+              first) with a given model; only DMatrix construction and
+              pred_contribs are timed, into a JSON file
+  compare-attributions
+              the largest difference between the Go job's per-column
+              attributions and XGBoost's pred_contribs with the same
+              model, its one-hot features summed per column
   versions    the versions of Python and the libraries, as JSON
 """
 
@@ -19,6 +28,7 @@ import glob
 import json
 import os
 import platform
+import time
 
 import numpy as np
 import pandas as pd
@@ -163,6 +173,58 @@ def cmd_compare(a):
     }))
 
 
+def read_features(paths):
+    """The features of header-less CSV splits (target first) as one
+    C-contiguous float32 matrix, the type XGBoost stores."""
+    files = []
+    for path in paths:
+        files += sorted(glob.glob(os.path.join(path, "*.csv"))) if os.path.isdir(path) else [path]
+    frames = [pd.read_csv(f, header=None, dtype=np.float32).to_numpy()[:, 1:] for f in files]
+    return np.ascontiguousarray(np.concatenate(frames))
+
+
+def cmd_attributions(a):
+    start = time.perf_counter()
+    x = read_features(a.features)
+    booster = xgb.Booster(model_file=a.model)
+    booster.set_param({"nthread": a.nthread})
+    loaded = time.perf_counter()
+    contribs = booster.predict(xgb.DMatrix(x, nthread=a.nthread), pred_contribs=True)
+    done = time.perf_counter()
+    if contribs.shape != (x.shape[0], x.shape[1] + 1):
+        raise SystemExit("attributions: pred_contribs gave shape %s for %s features" % (contribs.shape, x.shape))
+    with open(a.timing, "w") as f:
+        json.dump({"rows": int(x.shape[0]), "load_seconds": loaded - start, "contribs_seconds": done - loaded}, f)
+    print("attributions: %d rows, %d features: load %.2f s, DMatrix and pred_contribs %.2f s"
+          % (x.shape[0], x.shape[1], loaded - start, done - loaded))
+
+
+def cmd_compare_attributions(a):
+    with open(a.preprocessor) as f:
+        columns = json.load(f)["columns"]
+    x = read_features([a.test])[: a.rows]
+    booster = xgb.Booster(model_file=a.model)
+    contribs = booster.predict(xgb.DMatrix(x), pred_contribs=True).astype(np.float64)
+    ours = pd.read_csv(a.our_attributions, nrows=len(x))
+    if len(ours) != len(x):
+        raise SystemExit("compare-attributions: %d rows of attributions for %d test rows" % (len(ours), len(x)))
+    max_diff, first = 0.0, 0
+    for c in columns:
+        # The Go preprocessor's layout: a numeric column is one feature, a
+        # categorical one a one-hot feature per category and one for unseen.
+        width = len(c["categorical"]["categories"]) + 1 if c.get("categorical") else 1
+        theirs = contribs[:, first:first + width].sum(axis=1)
+        max_diff = max(max_diff, float(np.max(np.abs(ours["shap_" + c["column"]].to_numpy() - theirs))))
+        first += width
+    if first != x.shape[1]:
+        raise SystemExit("compare-attributions: the preprocessor makes %d features, the test split has %d" % (first, x.shape[1]))
+    print(json.dumps({
+        "rows": int(len(x)),
+        "max_abs_diff": max_diff,
+        "max_abs_diff_expected_value": float(np.max(np.abs(ours["shap_expected_value"].to_numpy() - contribs[:, -1]))),
+    }))
+
+
 def cmd_versions(a):
     import sklearn
     print(json.dumps({
@@ -217,6 +279,21 @@ def main():
     s.add_argument("--our-model", required=True)
     s.add_argument("--our-predictions", required=True)
     s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("attributions")
+    s.add_argument("--features", required=True, nargs="+")
+    s.add_argument("--model", required=True)
+    s.add_argument("--timing", required=True)
+    s.add_argument("--nthread", type=int, default=2)
+    s.set_defaults(func=cmd_attributions)
+
+    s = sub.add_parser("compare-attributions")
+    s.add_argument("--test", required=True)
+    s.add_argument("--model", required=True)
+    s.add_argument("--preprocessor", required=True)
+    s.add_argument("--our-attributions", required=True)
+    s.add_argument("--rows", type=int, default=10000)
+    s.set_defaults(func=cmd_compare_attributions)
 
     s = sub.add_parser("versions")
     s.set_defaults(func=cmd_versions)

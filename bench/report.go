@@ -14,8 +14,9 @@ import (
 
 // Steps holds the median measurements of one pipeline's steps.
 type Steps struct {
-	// Preprocess, Train and Infer are the medians of each step.
-	Preprocess, Train, Infer Sample
+	// Preprocess, Train, Infer and Attributions are the medians of each
+	// step, as processes.
+	Preprocess, Train, Infer, Attributions Sample
 }
 
 // SizeResult is everything measured on one data set size.
@@ -37,6 +38,21 @@ type SizeResult struct {
 	// MaxAbsPredDiff is the largest difference, over the test split, between
 	// our infer job's predictions and XGBoost's with our model.json.
 	MaxAbsPredDiff float64
+	// Attributions says whether the attribution step ran on this size
+	// (see Config.AttributionRows); the fields below are zero if not.
+	Attributions bool
+	// PeerContribs is the median time of XGBoost's DMatrix construction
+	// and pred_contribs over every row, timed inside the peer's process:
+	// what the peer's attribution rate counts. PeerLoad is the median time
+	// the same process took before, reading the feature splits and the
+	// model.
+	PeerContribs, PeerLoad time.Duration
+	// AttrRows is the number of test rows the attributions are compared
+	// on; MaxAbsAttrDiff the largest difference between our per-column
+	// attributions and XGBoost's pred_contribs summed per column, and
+	// MaxAbsBiasDiff that of the expected value.
+	AttrRows                       int
+	MaxAbsAttrDiff, MaxAbsBiasDiff float64
 }
 
 // Report is the result of a whole run.
@@ -72,31 +88,43 @@ type Metric struct {
 	Format string
 	// HigherIsBetter tells which way the advantage goes.
 	HigherIsBetter bool
+	// Attribution marks the metrics of the attribution step, which not
+	// every size runs.
+	Attribution bool
 }
+
+// Measured reports whether r has a value of m.
+func (m Metric) Measured(r SizeResult) bool { return !m.Attribution || r.Attributions }
 
 // Metrics lists the compared quantities in table order.
 var Metrics = []Metric{
 	{"preprocess rows/s", "prep rows/s",
 		func(r SizeResult) float64 { return float64(r.Rows) / r.Ours.Preprocess.Wall.Seconds() },
-		func(r SizeResult) float64 { return float64(r.Rows) / r.Peer.Preprocess.Wall.Seconds() }, "%.0f", true},
+		func(r SizeResult) float64 { return float64(r.Rows) / r.Peer.Preprocess.Wall.Seconds() }, "%.0f", true, false},
 	{"preprocess peak RSS (MiB)", "prep RSS",
 		func(r SizeResult) float64 { return mib(r.Ours.Preprocess) },
-		func(r SizeResult) float64 { return mib(r.Peer.Preprocess) }, "%.0f", false},
+		func(r SizeResult) float64 { return mib(r.Peer.Preprocess) }, "%.0f", false, false},
 	{"train time (s)", "train s",
 		func(r SizeResult) float64 { return r.Ours.Train.Wall.Seconds() },
-		func(r SizeResult) float64 { return r.Peer.Train.Wall.Seconds() }, "%.2f", false},
+		func(r SizeResult) float64 { return r.Peer.Train.Wall.Seconds() }, "%.2f", false, false},
 	{"train peak RSS (MiB)", "train RSS",
 		func(r SizeResult) float64 { return mib(r.Ours.Train) },
-		func(r SizeResult) float64 { return mib(r.Peer.Train) }, "%.0f", false},
+		func(r SizeResult) float64 { return mib(r.Peer.Train) }, "%.0f", false, false},
 	{"test MSE", "test MSE",
 		func(r SizeResult) float64 { return r.OurMSE },
-		func(r SizeResult) float64 { return r.PeerMSE }, "%.4f", false},
+		func(r SizeResult) float64 { return r.PeerMSE }, "%.4f", false, false},
 	{"inference rows/s", "infer rows/s",
 		func(r SizeResult) float64 { return float64(r.Rows) / r.Ours.Infer.Wall.Seconds() },
-		func(r SizeResult) float64 { return float64(r.Rows) / r.Peer.Infer.Wall.Seconds() }, "%.0f", true},
+		func(r SizeResult) float64 { return float64(r.Rows) / r.Peer.Infer.Wall.Seconds() }, "%.0f", true, false},
 	{"inference peak RSS (MiB)", "infer RSS",
 		func(r SizeResult) float64 { return mib(r.Ours.Infer) },
-		func(r SizeResult) float64 { return mib(r.Peer.Infer) }, "%.0f", false},
+		func(r SizeResult) float64 { return mib(r.Peer.Infer) }, "%.0f", false, false},
+	{"attribution rows/s (ours: infer -attributions, CSV to CSV; peer: DMatrix + pred_contribs only)", "attr rows/s",
+		func(r SizeResult) float64 { return float64(r.Rows) / r.Ours.Attributions.Wall.Seconds() },
+		func(r SizeResult) float64 { return float64(r.Rows) / r.PeerContribs.Seconds() }, "%.0f", true, true},
+	{"attribution peak RSS (MiB)", "attr RSS",
+		func(r SizeResult) float64 { return mib(r.Ours.Attributions) },
+		func(r SizeResult) float64 { return mib(r.Peer.Attributions) }, "%.0f", false, true},
 }
 
 func mib(s Sample) float64 { return float64(s.MaxRSSKB) / 1024 }
@@ -141,11 +169,22 @@ func (rep *Report) Markdown() string {
 	fmt.Fprintf(&b, "| rows | metric | ours | peer | advantage |\n|---:|---|---:|---:|---:|\n")
 	for _, s := range rep.Sizes {
 		for _, m := range Metrics {
+			if !m.Measured(s) {
+				continue
+			}
 			fmt.Fprintf(&b, "| %d | %s | "+m.Format+" | "+m.Format+" | %.2f× |\n", s.Rows, m.Name, m.Ours(s), m.Peer(s), m.Advantage(s))
 		}
 		fmt.Fprintf(&b, "| %d | max \\|Δ prediction\\|, our infer vs XGBoost with our model.json (%d test rows) | %.3g | | |\n",
 			s.Rows, s.TestRows, s.MaxAbsPredDiff)
 		fmt.Fprintf(&b, "| %d | test MSE of our model.json in XGBoost | %.4f | | |\n", s.Rows, s.OurMSEInXGB)
+		if !s.Attributions {
+			continue
+		}
+		fmt.Fprintf(&b, "| %d | attribution step, whole process (s; peer: start-up, loading the features %.2f s, DMatrix + pred_contribs %.2f s) | %.2f | %.2f | |\n",
+			s.Rows, s.PeerLoad.Seconds(), s.PeerContribs.Seconds(), s.Ours.Attributions.Wall.Seconds(), s.Peer.Attributions.Wall.Seconds())
+		fmt.Fprintf(&b, "| %d | max \\|Δ attribution\\| per column (one-hot features summed), our infer vs XGBoost's pred_contribs with our model.json (%d test rows) | %.3g | | |\n",
+			s.Rows, s.AttrRows, s.MaxAbsAttrDiff)
+		fmt.Fprintf(&b, "| %d | max \\|Δ expected value\\|, the same rows | %.3g | | |\n", s.Rows, s.MaxAbsBiasDiff)
 	}
 	b.WriteString("\nBoth trainers train on the same splits (our preprocess output) with max_depth 5, eta 0.2, gamma 4, " +
 		"min_child_weight 6, subsample 0.7, num_round 50, max_bin 256, seed 42 (the peer: tree_method hist, nthread = cores); " +
@@ -153,6 +192,17 @@ func (rep *Report) Markdown() string {
 		"Each step is its own process; wall time and peak RSS (getrusage) of that process, so the peer's times include its start-up. " +
 		"The peer's inference applies the ColumnTransformer its own preprocess step fitted (on its own seeded split of the same pool) " +
 		"and its own booster; the prediction difference is measured on our test split with our model.json loaded in XGBoost.\n")
+	b.WriteString("\nAttributions (on the sizes listed with attribution rows): both sides explain every generated row with our model, on all cores. " +
+		"Ours is our infer job with -attributions as a process, from the raw CSV files to CSV output: it includes start-up, " +
+		"reading and parsing the CSV, preprocessing, prediction, TreeSHAP, summing one-hot features per column and writing " +
+		"the prediction and attributions of every row. " +
+		"The peer's rate counts only XGBoost's DMatrix construction from a float32 NumPy matrix already in memory and " +
+		"Booster.predict(pred_contribs=True) (nthread = cores), timed inside its process; the matrix holds the same rows as " +
+		"our preprocess transformed them (its train, validation and test splits), and our model.json is loaded in XGBoost. " +
+		"Its start-up, reading those splits and the model are not in its rate; the whole process's wall time is shown " +
+		"separately, and its peak RSS includes them. The attribution difference is per schema column (XGBoost's " +
+		"per-feature values with the one-hot features of a column summed, as our infer writes them) on the first rows of " +
+		"our test split.\n")
 	return b.String()
 }
 
@@ -178,7 +228,9 @@ func (rep *Report) Chart(path string) error {
 	for i, s := range rep.Sizes {
 		vals := make(plotter.Values, len(Metrics))
 		for j, m := range Metrics {
-			vals[j] = m.Advantage(s)
+			if m.Measured(s) {
+				vals[j] = m.Advantage(s)
+			}
 		}
 		bars, err := plotter.NewBarChart(vals, width)
 		if err != nil {
@@ -194,6 +246,9 @@ func (rep *Report) Chart(path string) error {
 		for j, v := range vals {
 			xys[j] = plotter.XY{X: float64(j), Y: v}
 			texts[j] = fmt.Sprintf("%.2f", v)
+			if !Metrics[j].Measured(s) {
+				texts[j] = "n/a"
+			}
 			top = max(top, v)
 		}
 		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})

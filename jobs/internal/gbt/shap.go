@@ -2,6 +2,7 @@ package gbt
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Exact SHAP values of a tree ensemble, by the path-dependent TreeSHAP
@@ -13,12 +14,15 @@ import (
 // add up to the row's raw score. The covers are the trees' sum_hessian
 // statistics, which our trainer records as XGBoost does.
 //
-// Each tree is walked once per row, keeping the "unique path" of features
-// seen from the root with the fraction of training rows (zero fraction)
-// and of this row (one fraction, 0 or 1) that flow down it; at a leaf,
-// every feature on the path receives its share of the leaf value. The cost
-// is O(leaves * depth^2) per tree and row, and nothing is allocated per
-// row.
+// The algorithm walks each tree once per row, keeping the "unique path" of
+// features seen from the root with the fraction of training rows (zero
+// fraction) and of this row (one fraction, 0 or 1) that flow down it; at a
+// leaf, every feature on the path receives its share of the leaf value, at
+// a cost of O(leaves * depth^2) per tree and row (treeShap). Trees of the
+// usual depths are instead explained from tables precomputed once per
+// model (shapTable), which gives the same values at O(nodes + leaves *
+// depth) per tree and row; treeShap serves the trees that do not fit the
+// tables' memory budget. Nothing is allocated per row.
 
 // pathElement is one feature on the unique path of TreeSHAP.
 type pathElement struct {
@@ -138,26 +142,247 @@ func (t *tree) meanValue(node int32) float64 {
 	return (t.meanValue(l)*float64(t.sumHess[l]) + t.meanValue(r)*float64(t.sumHess[r])) / float64(t.sumHess[node])
 }
 
+// shapTableBudget bounds the entries of all precomputed tables of a model
+// (8 bytes each, so 32 MiB): trees past it are walked by treeShap. A tree
+// of depth d needs at most 2^d leaves x 2^d patterns x d entries, 5,120
+// for depth 5 and 24,576 for depth 6, so models of the usual depths fit
+// whole.
+const shapTableBudget = 1 << 22
+
+// maxTablePath is the longest unique path a table is built for: the
+// patterns are bit sets in a uint32, and a table grows as 2^length.
+const maxTablePath = 16
+
+// shapTable is the TreeSHAP of one tree precomputed for every row at
+// once, as in FastTreeSHAP v2 (Yang, "Fast TreeSHAP: Accelerating SHAP
+// Value Computation for Trees", 2021). What a leaf gives a feature on
+// its unique path depends on the row only through which of the path's
+// features the row follows (the one fractions, each 0 or 1), so for each
+// leaf and each such pattern the contributions are computed once, in
+// float64, when the model is first explained. Explaining a row is then
+// one walk over the tree's nodes, setting a pattern bit per unique
+// feature, and one table row added per leaf: O(nodes + leaves * depth)
+// instead of O(leaves * depth^2), with no divisions.
+type shapTable struct {
+	// elem is the position of node's split feature on the unique path
+	// (features in order of their first split from the root); first says
+	// whether node is that feature's first split on the way down, where
+	// following the split sets its bit rather than keeping it.
+	elem  []uint8
+	first []bool
+	// leaf maps a leaf node to its entry in leaves.
+	leaf   []int32
+	leaves []tableLeaf
+	// values holds, per leaf, for each pattern p, the contributions of
+	// its features: values[off+p*len(features)+j] is feature j's.
+	values []float64
+}
+
+// tableLeaf is one leaf of a shapTable.
+type tableLeaf struct {
+	off      int
+	features []int32 // the unique path from the root, first split first
+}
+
+// shapFrame is a node still to visit on the walk, with its pattern.
+type shapFrame struct {
+	node    int32
+	pattern uint32
+}
+
+// add adds the contributions of tree t for row to phi, using stack (at
+// least as long as the tree is deep) for the nodes still to visit.
+func (st *shapTable) add(t *tree, row []float32, phi []float64, stack []shapFrame) {
+	sp := 0
+	node, pattern := int32(0), uint32(0)
+	for {
+		if t.left[node] < 0 {
+			l := &st.leaves[st.leaf[node]]
+			k := len(l.features)
+			vals := st.values[l.off+int(pattern)*k : l.off+int(pattern+1)*k]
+			for j, f := range l.features {
+				phi[f] += vals[j]
+			}
+			if sp == 0 {
+				return
+			}
+			sp--
+			node, pattern = stack[sp].node, stack[sp].pattern
+			continue
+		}
+		x := row[t.feature[node]]
+		hot, cold := t.left[node], t.right[node]
+		if x != x {
+			if t.defaultLeft[node] == 0 {
+				hot, cold = cold, hot
+			}
+		} else if !(x < t.cond[node]) {
+			hot, cold = cold, hot
+		}
+		// The row follows a feature only if it follows all its splits.
+		bit := uint32(1) << st.elem[node]
+		stack[sp] = shapFrame{cold, pattern &^ bit}
+		sp++
+		if st.first[node] {
+			pattern |= bit
+		}
+		node = hot
+	}
+}
+
+// buildShapTable returns the table of t, or nil if it would have more
+// than budget entries or a unique path longer than maxTablePath.
+func buildShapTable(t *tree, budget int) *shapTable {
+	n := t.numNodes()
+	st := &shapTable{elem: make([]uint8, n), first: make([]bool, n), leaf: make([]int32, n)}
+	// First pass: the unique paths and their zero fractions, and the size.
+	type pending struct {
+		node     int32
+		features []int32
+		zeros    []float64
+	}
+	var leaves []pending
+	size := 0
+	var visit func(node int32, features []int32, zeros []float64) bool
+	visit = func(node int32, features []int32, zeros []float64) bool {
+		if t.left[node] < 0 {
+			k := len(features)
+			size += k << k
+			if size > budget {
+				return false
+			}
+			st.leaf[node] = int32(len(leaves))
+			leaves = append(leaves, pending{node, features, zeros})
+			return true
+		}
+		split := t.feature[node]
+		at := -1
+		for j, f := range features {
+			if f == split {
+				at = j
+			}
+		}
+		if at < 0 {
+			if len(features) == maxTablePath {
+				return false
+			}
+			at = len(features)
+			st.first[node] = true
+		}
+		st.elem[node] = uint8(at)
+		if st.first[node] {
+			// Clipped, so that the subtrees' appends copy.
+			features, zeros = append(slices.Clip(features), split), append(slices.Clip(zeros), 1)
+		}
+		cover := float64(t.sumHess[node])
+		for _, child := range []int32{t.left[node], t.right[node]} {
+			z := slices.Clone(zeros) // each child's own, as its subtree's leaves keep it
+			z[at] *= float64(t.sumHess[child]) / cover
+			if !visit(child, slices.Clip(features), z) {
+				return false
+			}
+		}
+		return true
+	}
+	if !visit(0, nil, nil) {
+		return nil
+	}
+	st.values = make([]float64, 0, size)
+	path := make([]pathElement64, maxTablePath+1)
+	for _, l := range leaves {
+		k := len(l.features)
+		st.leaves = append(st.leaves, tableLeaf{off: len(st.values), features: l.features})
+		leaf := float64(t.cond[l.node])
+		for p := range 1 << k {
+			extendPath64(path, 0, 1, 1)
+			for j := range k {
+				extendPath64(path, j+1, l.zeros[j], float64(p>>j&1))
+			}
+			for j := range k {
+				e := path[j+1]
+				st.values = append(st.values, unwoundSum64(path, k, j+1)*(e.one-e.zero)*leaf)
+			}
+		}
+	}
+	return st
+}
+
+// pathElement64 is a pathElement in float64, for building tables once
+// with less rounding than XGBoost's per-row float32 walk.
+type pathElement64 struct{ zero, one, weight float64 }
+
+// extendPath64 is extendPath in float64.
+func extendPath64(path []pathElement64, depth int, zero, one float64) {
+	path[depth] = pathElement64{zero: zero, one: one}
+	if depth == 0 {
+		path[0].weight = 1
+	}
+	d := float64(depth + 1)
+	for i := depth - 1; i >= 0; i-- {
+		path[i+1].weight += one * path[i].weight * float64(i+1) / d
+		path[i].weight = zero * path[i].weight * float64(depth-i) / d
+	}
+}
+
+// unwoundSum64 is unwoundSum in float64.
+func unwoundSum64(path []pathElement64, depth, k int) float64 {
+	one, zero := path[k].one, path[k].zero
+	next := path[depth].weight
+	d := float64(depth + 1)
+	var total float64
+	for i := depth - 1; i >= 0; i-- {
+		if one != 0 {
+			w := next * d / (float64(i+1) * one)
+			total += w
+			next = path[i].weight - w*zero*float64(depth-i)/d
+		} else if zero != 0 {
+			total += path[i].weight / zero * d / float64(depth-i)
+		}
+	}
+	return total
+}
+
 // shapState is what Contributions needs beyond the trees, computed once.
 type shapState struct {
-	bias     float64 // base margin plus every tree's mean value
-	pathSize int     // elements of a path buffer for the deepest tree
+	bias     float64      // base margin plus every tree's mean value
+	pathSize int          // elements of a path buffer for the deepest tree
+	tables   []*shapTable // per tree; nil: walked by treeShap
+	depth    int          // of the deepest tree, the stack a table walk needs
 }
 
 func (m *Model) shap() shapState {
-	m.shapOnce.Do(func() {
-		s := shapState{bias: float64(m.baseMargin)}
-		depth := 0
-		for i := range m.trees {
-			if m.trees[i].numNodes() > 0 {
-				s.bias += m.trees[i].meanValue(0)
-			}
-			depth = max(depth, int(m.compact[i].depth))
-		}
-		s.pathSize = (depth + 3) * (depth + 4) / 2
-		m.shapState = s
-	})
+	m.shapOnce.Do(func() { m.shapState = m.buildShap(shapTableBudget) })
 	return m.shapState
+}
+
+// buildShap computes the shapState with tables of at most budget entries
+// in all.
+func (m *Model) buildShap(budget int) shapState {
+	s := shapState{bias: float64(m.baseMargin), tables: make([]*shapTable, len(m.trees))}
+	for i := range m.trees {
+		t := &m.trees[i]
+		if t.numNodes() == 0 {
+			continue
+		}
+		s.bias += t.meanValue(0)
+		s.depth = max(s.depth, int(m.compact[i].depth))
+		if st := buildShapTable(t, budget); st != nil {
+			s.tables[i] = st
+			budget -= len(st.values)
+		}
+	}
+	s.pathSize = (s.depth + 3) * (s.depth + 4) / 2
+	return s
+}
+
+// shapScratch is what one goroutine reuses from row to row.
+type shapScratch struct {
+	path  []pathElement
+	stack []shapFrame
+}
+
+func (s *shapState) scratch() shapScratch {
+	return shapScratch{path: make([]pathElement, s.pathSize), stack: make([]shapFrame, s.depth+1)}
 }
 
 // NumContributions is the length of the contributions of one row: one
@@ -176,18 +401,33 @@ func (m *Model) Contributions(row []float32, out []float64) {
 		panic(fmt.Sprintf("gbt: len(out) = %d, want NumContributions() = %d", len(out), m.NumContributions()))
 	}
 	s := m.shap()
-	path := make([]pathElement, s.pathSize)
-	m.contributions(row, out, path, s.bias)
+	m.contributions(Matrix{Rows: 1, Cols: len(row), Data: row}, out, &s, s.scratch())
 }
 
-func (m *Model) contributions(row []float32, out []float64, path []pathElement, bias float64) {
+// contributions writes the contributions of every row of rows to out,
+// tree by tree so that a tree's table stays in cache over the rows. Each
+// row's sum runs over the trees in order whatever the number of rows, so
+// a row's result does not depend on the rows explained with it.
+func (m *Model) contributions(rows Matrix, out []float64, s *shapState, sc shapScratch) {
+	width := m.NumContributions()
 	clear(out)
 	for i := range m.trees {
-		if m.trees[i].numNodes() > 0 {
-			m.trees[i].treeShap(row, out, 0, path, 0, 1, 1, -1)
+		t := &m.trees[i]
+		if t.numNodes() == 0 {
+			continue
+		}
+		for r := range rows.Rows {
+			phi := out[r*width : (r+1)*width]
+			if st := s.tables[i]; st != nil {
+				st.add(t, rows.Row(r), phi, sc.stack)
+			} else {
+				t.treeShap(rows.Row(r), phi, 0, sc.path, 0, 1, 1, -1)
+			}
 		}
 	}
-	out[m.numFeature] = bias
+	for r := range rows.Rows {
+		out[r*width+m.numFeature] = s.bias
+	}
 }
 
 // ContributionsBatch writes Contributions of every row of rows to out,
@@ -208,9 +448,8 @@ func (m *Model) ContributionsBatch(rows Matrix, out []float64) {
 	const block = 64
 	blocks := (rows.Rows + block - 1) / block
 	parallelFor(resolveThreads(m.threads), blocks, func(b int) {
-		path := make([]pathElement, s.pathSize)
-		for i := b * block; i < min((b+1)*block, rows.Rows); i++ {
-			m.contributions(rows.Row(i), out[i*width:(i+1)*width], path, s.bias)
-		}
+		lo, hi := b*block, min((b+1)*block, rows.Rows)
+		part := Matrix{Rows: hi - lo, Cols: rows.Cols, Data: rows.Data[lo*rows.Cols : hi*rows.Cols]}
+		m.contributions(part, out[lo*width:hi*width], &s, s.scratch())
 	})
 }

@@ -78,36 +78,56 @@ func TestContributionsEqualXGBoosts(t *testing.T) {
 			require.Len(t, res.Contribs, c.x.Rows)
 			ours := make([]float64, c.x.Rows*width)
 			c.m.ContributionsBatch(c.x, ours)
-			maxDiff, maxSum := 0.0, 0.0
-			for r := range c.x.Rows {
-				require.Len(t, res.Contribs[r], width, "row %d", r)
-				got := ours[r*width : (r+1)*width]
-				sum := 0.0
-				for j, v := range got {
-					sum += v
-					d := math.Abs(v - res.Contribs[r][j])
-					maxDiff = max(maxDiff, d)
-					if d > 1e-5 {
-						t.Fatalf("row %d feature %d: our contribution %v, XGBoost's %v", r, j, v, res.Contribs[r][j])
-					}
-				}
-				// The raw score in float64: PredictMargin adds in float32
-				// as XGBoost does, which rounds by up to 1e-6 relative.
-				exact := float64(c.m.baseMargin)
-				for _, ct := range c.m.compact {
-					exact += float64(leafValue(c.m.nodes, ct.root, c.x.Row(r)))
-				}
-				maxSum = max(maxSum, math.Abs(sum-exact))
-				if math.Abs(sum-exact) > 1e-6 {
-					t.Fatalf("row %d: contributions add up to %v, the raw score is %v", r, sum, exact)
-				}
-				margin := c.m.PredictMargin(c.x.Row(r))
-				assert.InDelta(t, res.Margins[r], margin, 1e-5, "row %d: margins", r)
-				assert.InDelta(t, margin, sum, 1e-5*math.Max(1, math.Abs(margin)), "row %d: the float32 raw score", r)
+			checkContributions(t, c, res.Contribs, res.Margins, ours, "tables")
+			// Every tree walked by treeShap, and half of the trees each way.
+			full := c.m.buildShap(shapTableBudget)
+			require.NotContains(t, full.tables, (*shapTable)(nil), "every tree fits the budget")
+			entries := 0
+			for _, st := range full.tables {
+				entries += len(st.values)
 			}
-			t.Logf("max |ours - XGBoost's| = %.3g, max |sum - raw score| = %.3g", maxDiff, maxSum)
+			for _, budget := range []int{0, entries / 2} {
+				s := c.m.buildShap(budget)
+				c.m.contributions(c.x, ours, &s, s.scratch())
+				checkContributions(t, c, res.Contribs, res.Margins, ours, "budget "+strconv.Itoa(budget))
+			}
 		})
 	}
+}
+
+// checkContributions compares our contributions of c.x with XGBoost's and
+// checks that each row's add up to its raw score.
+func checkContributions(t *testing.T, c contributionCase, xgbContribs [][]float64, xgbMargins, ours []float64, label string) {
+	t.Helper()
+	width := c.m.NumContributions()
+	maxDiff, maxSum := 0.0, 0.0
+	for r := range c.x.Rows {
+		require.Len(t, xgbContribs[r], width, "row %d", r)
+		got := ours[r*width : (r+1)*width]
+		sum := 0.0
+		for j, v := range got {
+			sum += v
+			d := math.Abs(v - xgbContribs[r][j])
+			maxDiff = max(maxDiff, d)
+			if d > 1e-5 {
+				t.Fatalf("%s: row %d feature %d: our contribution %v, XGBoost's %v", label, r, j, v, xgbContribs[r][j])
+			}
+		}
+		// The raw score in float64: PredictMargin adds in float32
+		// as XGBoost does, which rounds by up to 1e-6 relative.
+		exact := float64(c.m.baseMargin)
+		for _, ct := range c.m.compact {
+			exact += float64(leafValue(c.m.nodes, ct.root, c.x.Row(r)))
+		}
+		maxSum = max(maxSum, math.Abs(sum-exact))
+		if math.Abs(sum-exact) > 1e-6 {
+			t.Fatalf("%s: row %d: contributions add up to %v, the raw score is %v", label, r, sum, exact)
+		}
+		margin := c.m.PredictMargin(c.x.Row(r))
+		assert.InDelta(t, xgbMargins[r], margin, 1e-5, "%s: row %d: margins", label, r)
+		assert.InDelta(t, margin, sum, 1e-5*math.Max(1, math.Abs(margin)), "%s: row %d: the float32 raw score", label, r)
+	}
+	t.Logf("%s: max |ours - XGBoost's| = %.3g, max |sum - raw score| = %.3g", label, maxDiff, maxSum)
 }
 
 func TestContributionsAreIndependentOfThreads(t *testing.T) {
@@ -150,4 +170,26 @@ func TestContributionsOfAStump(t *testing.T) {
 	assert.Equal(t, []float64{3, 0, 0}, out)
 	m.Contributions([]float32{float32(math.NaN()), 7}, out)
 	assert.Equal(t, []float64{3, 0, 0}, out, "missing goes right by default")
+}
+
+// TestContributionTablesEqualTheWalk checks the precomputed tables against
+// the per-row walk of the same trees, without XGBoost: deep trees with
+// missing values split on the same feature several times on a path.
+func TestContributionTablesEqualTheWalk(t *testing.T) {
+	x, y := synthetic(11, 900, 4, SquaredError, 0.2)
+	p := DefaultParams()
+	p.NumRound, p.MaxDepth, p.Seed = 20, 8, 3
+	m, err := Train(context.Background(), p, x, y, nil, nil, nil)
+	require.NoError(t, err)
+	width := m.NumContributions()
+	tables, walk := m.buildShap(shapTableBudget), m.buildShap(0)
+	require.NotContains(t, tables.tables, (*shapTable)(nil), "every tree fits the budget")
+	got, want := make([]float64, x.Rows*width), make([]float64, x.Rows*width)
+	m.contributions(x, got, &tables, tables.scratch())
+	m.contributions(x, want, &walk, walk.scratch())
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-5 {
+			t.Fatalf("row %d feature %d: from the tables %v, from the walk %v", i/width, i%width, got[i], want[i])
+		}
+	}
 }
