@@ -3,11 +3,14 @@ package infra
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/jsii-runtime-go"
 )
 
 // nodeSilenceEnv is the variable with which jsii's check of the Node
@@ -20,16 +23,20 @@ const nodeSilenceEnv = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
 var endOfLifeNode = map[int]string{20: "2026-04-30"}
 
 // QuietNodeBanner keeps the Node process that jsii starts for the CDK app
-// from printing its end-of-life banner: when that Node ($JSII_NODE, else
+// from printing its end-of-life banner. When that Node ($JSII_NODE, else
 // node on PATH) is a version past its end of life that CDK still runs on
-// (20), it sets JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION for the
-// process, and returns one short line to show instead. For the versions
-// CDK supports, or when the variable is already set, or Node cannot be
-// asked, it changes nothing and returns "". Call it before the first CDK
-// call: jsii starts Node once per process.
-func QuietNodeBanner() string {
+// (20), and JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION is not set, it
+// prints note, one short line saying so, to w, and runs the program again
+// in its place with the variable set: jsii reads the environment for its
+// Node process while the CDK packages initialize, before main runs, so
+// setting it in the running process would come too late. Call it first
+// in main, before any CDK call. It returns, having changed nothing, on
+// the Node versions CDK supports, when the variable is set, when Node
+// cannot be asked, and where a program cannot replace itself (Windows);
+// an error only when the program could not be run again.
+func QuietNodeBanner(w io.Writer, prefix string) error {
 	if os.Getenv(nodeSilenceEnv) != "" {
-		return ""
+		return nil
 	}
 	node := os.Getenv("JSII_NODE")
 	if node == "" {
@@ -39,19 +46,30 @@ func QuietNodeBanner() string {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, node, "--version").Output()
 	if err != nil {
-		return ""
+		return nil
 	}
 	version := strings.TrimSpace(string(out))
 	major, ok := nodeMajor(version)
 	if !ok {
-		return ""
+		return nil
 	}
 	eol, ok := endOfLifeNode[major]
-	if !ok {
-		return ""
+	if !ok || reexec == nil {
+		return nil
 	}
-	os.Setenv(nodeSilenceEnv, strconv.Itoa(major))
-	return fmt.Sprintf("Node %s is past its end of life (%s); CDK supports Node 22 and later: upgrade when you can.", version, eol)
+	fmt.Fprintf(w, "%sNode %s is past its end of life (%s); CDK supports Node 22 and later: upgrade when you can.\n", prefix, version, eol)
+	// The kernel process jsii prepared at initialization is not started
+	// yet; closing it removes the runtime it unpacked.
+	jsii.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("run again with %s=%d: %w", nodeSilenceEnv, major, err)
+	}
+	env := append(os.Environ(), nodeSilenceEnv+"="+strconv.Itoa(major))
+	if err := reexec(exe, os.Args, env); err != nil {
+		return fmt.Errorf("run %s again with %s=%d: %w", exe, nodeSilenceEnv, major, err)
+	}
+	return nil
 }
 
 // nodeMajor returns the major version of a `node --version` answer such

@@ -47,9 +47,10 @@ import (
 )
 
 func main() {
-	// Before the CDK app starts Node: the banner would interrupt every run.
-	if note := infra.QuietNodeBanner(); note != "" {
-		fmt.Fprintln(os.Stderr, "localrun: note:", note)
+	// Before the CDK app starts Node: its banner would open every run.
+	if err := infra.QuietNodeBanner(os.Stderr, "localrun: note: "); err != nil {
+		fmt.Fprintln(os.Stderr, "localrun:", err)
+		os.Exit(1)
 	}
 	var prompt io.Reader
 	if term.IsTerminal(int(os.Stdin.Fd())) {
