@@ -3,7 +3,11 @@ package localrun
 import (
 	"bytes"
 	"context"
+	"html"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,18 +42,47 @@ func TestRunWithManualApproval(t *testing.T) {
 	assert.Contains(t, failure.Error(), cli)
 	assert.Contains(t, out.String(), "     | mlp-dev-train-", "the jobs' lines are streamed")
 
-	out.Reset()
-	var asked []ModelVersion
-	sum, err = Run(context.Background(), Options{ProjectDir: project, CDKJSON: cdk, RunDir: t.TempDir(), Out: &out,
-		Approve: func(v ModelVersion) (bool, error) { asked = append(asked, v); return true, nil }})
-	require.NoError(t, err)
-	require.Len(t, asked, 1)
-	assert.Equal(t, pendingArn, asked[0].Arn)
-	require.Equal(t, "SUCCEEDED", sum.Inference.Status, "inference: %s %s\n%s", sum.Inference.Error, sum.Inference.Cause, out.String())
+	page, _ := runPageLinks(t, sum)
+	assert.Contains(t, page, "<code>"+html.EscapeString(cli)+"</code>", "the run page says how to approve")
+	assert.Contains(t, page, "<tr><td>NoApprovedModel</td><td>Fail</td>", "the state that failed the execution")
+	assert.Contains(t, page, `<td class="FAILED">FAILED</td>`)
+
+	sum = approvedRun(t)
 	assert.Equal(t, "Approved", sum.ModelVersion.ApprovalStatus)
-	assert.Contains(t, out.String(), "  approval  approved "+pendingArn+" (UpdateModelPackage, ModelApprovalStatus=Approved)\n")
 	assert.NotEmpty(t, sum.Predictions)
 	assert.NoError(t, sum.Failure())
+}
+
+var (
+	approvedOnce    sync.Once
+	approvedSummary *Summary
+	// approvedDir holds the approved run, for the tests of this binary.
+	approvedDir string
+)
+
+// approvedRun runs, once per test binary, an environment that registers
+// versions as PendingManualApproval with Options.Approve approving them,
+// and checks that inference then scores with the approved version.
+func approvedRun(t *testing.T) *Summary {
+	t.Helper()
+	approvedOnce.Do(func() {
+		cdk := cdkJSONWith(t, func(dev map[string]any) { dev["manualApproval"] = true })
+		var out bytes.Buffer
+		var asked []ModelVersion
+		dir, err := os.MkdirTemp("", "localrun-approved-")
+		require.NoError(t, err)
+		approvedDir = dir // TestMain removes it
+		sum, err := Run(context.Background(), Options{ProjectDir: project, CDKJSON: cdk, RunDir: filepath.Join(dir, "run"), Out: &out,
+			Approve: func(v ModelVersion) (bool, error) { asked = append(asked, v); return true, nil }})
+		require.NoError(t, err)
+		require.Len(t, asked, 1)
+		assert.Equal(t, pendingArn, asked[0].Arn)
+		require.Equal(t, "SUCCEEDED", sum.Inference.Status, "inference: %s %s\n%s", sum.Inference.Error, sum.Inference.Cause, out.String())
+		assert.Contains(t, out.String(), "  approval  approved "+pendingArn+" (UpdateModelPackage, ModelApprovalStatus=Approved)\n")
+		approvedSummary = sum
+	})
+	require.NotNil(t, approvedSummary, "the approved run failed in an earlier test")
+	return approvedSummary
 }
 
 func TestFailureNamesTheStateMachine(t *testing.T) {

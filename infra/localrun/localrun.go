@@ -137,6 +137,11 @@ type Summary struct {
 	ModelVersion *ModelVersion
 	// FailedJobs are the logs of the jobs that failed, in order.
 	FailedJobs []JobLog
+	// Steps are the states both executions left, in order, with their
+	// durations.
+	Steps []Step
+	// RunPage is the page that shows the run (RunDir/index.html).
+	RunPage string
 	// Model, Report and Predictions are local paths of the outputs.
 	Model, Report string
 	Predictions   []string
@@ -227,6 +232,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		Record:          iam.Record,
 		ExecutionRole:   iam.roleOf,
 	})
+	show, steps := progress(opt.Out), &stepLog{}
 	exec := &asl.Executor{
 		Handlers: checkRequests(adapt(handlers, opt.Inject, opt.Out, opt.RunDir, func(logs []JobLog) {
 			published.Lock()
@@ -242,13 +248,17 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				return ctx.Err()
 			}
 		},
-		Observe: progress(opt.Out),
+		Observe: func(ev asl.Event) {
+			show(ev)
+			steps.observe(ev)
+		},
 	}
 	if opt.BeforeTraining != nil {
 		if err := opt.BeforeTraining(stage); err != nil {
 			return nil, fmt.Errorf("before training: %w", err)
 		}
 	}
+	steps.start("training")
 	if sum.Training, err = runMachine(ctx, exec, iam, defs, "training", trainingExecution, opt.TrainingInput, opt.Out); err != nil {
 		return nil, err
 	}
@@ -274,6 +284,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				return nil, fmt.Errorf("before inference: %w", err)
 			}
 		}
+		steps.start("inference")
 		if sum.Inference, err = runMachine(ctx, exec, iam, defs, "inference", inferenceExecution, map[string]any{}, opt.Out); err != nil {
 			return nil, err
 		}
@@ -283,6 +294,10 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		}
 	}
 	sum.IAMRequests = iam.decided
+	sum.Steps = steps.steps
+	if sum.RunPage, err = writeRunPage(opt.RunDir, opt.Env, sum); err != nil {
+		return nil, fmt.Errorf("run page: %w", err)
+	}
 	printSummary(opt.Out, sum)
 	return sum, nil
 }
@@ -666,6 +681,7 @@ func printSummary(out io.Writer, s *Summary) {
 	for _, l := range s.FailedJobs {
 		fmt.Fprintf(out, "  failed job:   %s %s, log %s\n", l.Job, l.Host, l.Path)
 	}
+	fmt.Fprintf(out, "  run page:     %s\n", s.RunPage)
 	fmt.Fprintf(out, "  IAM:          %d AWS requests checked against the synthesized policies, none denied\n", len(s.IAMRequests))
 }
 
