@@ -11,15 +11,17 @@ need go "Go 1.26 or later"
 need node "Node.js 20 or later: the CDK libraries run in a Node process"
 need npm "npm, which comes with Node.js"
 
-# Debian packages the tests use as outside oracles, for the system Python:
+# Debian packages the tests use as outside oracles: for the system Python,
 # python3-xgboost 1.7 (our models loaded in XGBoost itself) and
 # python3-botocore (its data/ holds the AWS API models that every Task
-# request is validated against). Installed when missing and this user may
-# install packages; without them those tests skip locally (and fail under
-# CI, where they must run).
+# request is validated against); chromium, the headless browser that
+# renders the report and the run page. Installed when missing and this
+# user may install packages; without them those tests skip locally (and
+# fail under CI, where they must run).
 debs=()
 /usr/bin/python3 -c 'import xgboost' >/dev/null 2>&1 || debs+=(python3-xgboost)
 [ -d /usr/lib/python3/dist-packages/botocore/data ] || debs+=(python3-botocore)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || debs+=(chromium)
 if [ "${#debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing ${debs[*]} (Debian) for the tests that use them" >&2

@@ -51,6 +51,8 @@ const drillPIDFile = "drill.pid"
 // drillJob plays a job container in the way mode names and returns the
 // process's exit status:
 //   - "panic" crashes like a Go job with a bug;
+//   - "noisy-failure" writes thirteen lines and exits 3, as a job that
+//     gives up after some work does;
 //   - "sleep" writes its process id and hangs;
 //   - "after-first-host" runs the real processing job binary named by
 //     $LOCALRUN_DRILL_REAL_JOB with its arguments, on hosts other than
@@ -85,6 +87,15 @@ func drillJob(mode string) int {
 		return 0
 	case "panic":
 		panic("drill: the job crashed")
+	case "noisy-failure":
+		// All on stdout: the local run reads stdout and stderr in two
+		// goroutines, so lines of the two streams reach the log in either
+		// order.
+		for i := 1; i <= 12; i++ {
+			fmt.Printf("drill: step %d\n", i)
+		}
+		fmt.Println("drill: giving up")
+		return 3
 	case "sleep":
 		if err := os.WriteFile(drillPIDFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)

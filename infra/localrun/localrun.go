@@ -67,6 +67,17 @@ type Options struct {
 	Definitions map[string][]byte
 	// Out receives the progress and the summary. Default: io.Discard.
 	Out io.Writer
+	// Quiet leaves the jobs' own output lines out of the progress; a
+	// failed job's last log lines are shown regardless.
+	Quiet bool
+	// Approve, when set, is asked about the model version training
+	// registered when the environment registers versions as
+	// PendingManualApproval (prod); true approves it in the local
+	// registry, as a person's UpdateModelPackage call with
+	// ModelApprovalStatus=Approved does on AWS, so that inference scores
+	// with it. Default: nil leaves it pending, and inference fails with
+	// NoApprovedModel.
+	Approve func(ModelVersion) (bool, error)
 
 	// The fields below exist for tests and failure drills.
 
@@ -121,6 +132,16 @@ type Summary struct {
 	GateReached bool
 	// Evaluation is the evaluation.json the gate read, when there is one.
 	Evaluation map[string]any
+	// ModelVersion is the version training registered, with its approval
+	// status after the approval step; nil when none was registered.
+	ModelVersion *ModelVersion
+	// FailedJobs are the logs of the jobs that failed, in order.
+	FailedJobs []JobLog
+	// Steps are the states both executions left, in order, with their
+	// durations.
+	Steps []Step
+	// RunPage is the page that shows the run (RunDir/index.html).
+	RunPage string
 	// Model, Report and Predictions are local paths of the outputs.
 	Model, Report string
 	Predictions   []string
@@ -144,6 +165,9 @@ const (
 // is not an error of Run: it is in the summary.
 func Run(ctx context.Context, opt Options) (*Summary, error) {
 	opt = withDefaults(opt)
+	// Jobs, notifications and the progress write to Out from their own
+	// goroutines.
+	opt.Out = &syncWriter{w: opt.Out}
 	if err := checkDrillOptions(opt); err != nil {
 		return nil, err
 	}
@@ -197,7 +221,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		Binaries:     bins,
 		RegistryFile: stage.RegistryFile,
 		Notify:       prefixWriter{w: opt.Out, prefix: "  notify  "},
-		Log:          io.Discard,
+		Log:          jobOutput(opt),
 		Env:          opt.JobEnv,
 		OnPublish: func(n local.Notification) {
 			published.Lock()
@@ -208,8 +232,13 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		Record:          iam.Record,
 		ExecutionRole:   iam.roleOf,
 	})
+	show, steps := progress(opt.Out), &stepLog{}
 	exec := &asl.Executor{
-		Handlers: checkRequests(adapt(handlers, opt.Inject, opt.Out), opt.Out),
+		Handlers: checkRequests(adapt(handlers, opt.Inject, opt.Out, opt.RunDir, func(logs []JobLog) {
+			published.Lock()
+			defer published.Unlock()
+			sum.FailedJobs = append(sum.FailedJobs, logs...)
+		}), opt.Out),
 		// Retry waits are counted as on AWS but shortened a thousandfold.
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			select {
@@ -219,13 +248,17 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 				return ctx.Err()
 			}
 		},
-		Observe: progress(opt.Out),
+		Observe: func(ev asl.Event) {
+			show(ev)
+			steps.observe(ev)
+		},
 	}
 	if opt.BeforeTraining != nil {
 		if err := opt.BeforeTraining(stage); err != nil {
 			return nil, fmt.Errorf("before training: %w", err)
 		}
 	}
+	steps.start("training")
 	if sum.Training, err = runMachine(ctx, exec, iam, defs, "training", trainingExecution, opt.TrainingInput, opt.Out); err != nil {
 		return nil, err
 	}
@@ -239,12 +272,19 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if models, _ := store.List("s3://" + buckets.artifacts + "/models/" + trainingExecution + "/"); len(models) > 0 {
 		sum.Model = filepath.Join(store.Root, buckets.artifacts, models[len(models)-1])
 	}
+	if sum.GatePassed {
+		registry := local.Handlers(local.Config{RegistryFile: stage.RegistryFile})
+		if sum.ModelVersion, err = reviewApproval(ctx, registry, opt); err != nil {
+			return nil, err
+		}
+	}
 	if sum.Training.Status == "SUCCEEDED" {
 		if opt.BeforeInference != nil {
 			if err := opt.BeforeInference(stage); err != nil {
 				return nil, fmt.Errorf("before inference: %w", err)
 			}
 		}
+		steps.start("inference")
 		if sum.Inference, err = runMachine(ctx, exec, iam, defs, "inference", inferenceExecution, map[string]any{}, opt.Out); err != nil {
 			return nil, err
 		}
@@ -254,6 +294,10 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		}
 	}
 	sum.IAMRequests = iam.decided
+	sum.Steps = steps.steps
+	if sum.RunPage, err = writeRunPage(opt.RunDir, opt.Env, sum); err != nil {
+		return nil, fmt.Errorf("run page: %w", err)
+	}
 	printSummary(opt.Out, sum)
 	return sum, nil
 }
@@ -523,9 +567,10 @@ func runMachine(ctx context.Context, e *asl.Executor, iam *replay, defs map[stri
 }
 
 // adapt turns the stand-ins into executor handlers, naming each SageMaker
-// job on out as it starts. inject, when set, may fail an attempt before
-// its stand-in runs (see Options.Inject).
-func adapt(handlers map[string]local.Handler, inject func(local.Call) error, out io.Writer) map[string]asl.Handler {
+// job on out as it starts and, when it fails, showing the last lines of
+// its logs (below runDir) and handing them to failed. inject, when set,
+// may fail an attempt before its stand-in runs (see Options.Inject).
+func adapt(handlers map[string]local.Handler, inject func(local.Call) error, out io.Writer, runDir string, failed func([]JobLog)) map[string]asl.Handler {
 	adapted := make(map[string]asl.Handler, len(handlers))
 	for resource, h := range handlers {
 		adapted[resource] = func(ctx context.Context, call asl.Call) (any, error) {
@@ -534,14 +579,23 @@ func adapt(handlers map[string]local.Handler, inject func(local.Call) error, out
 					return nil, err
 				}
 			}
+			job := ""
 			if params, ok := call.Parameters.(map[string]any); ok {
 				for _, key := range []string{"ProcessingJobName", "TrainingJobName"} {
 					if name, ok := params[key].(string); ok {
+						job = name
 						fmt.Fprintf(out, "     job %s\n", name)
 					}
 				}
 			}
-			return h(ctx, call)
+			res, err := h(ctx, call)
+			var taskErr *local.TaskError
+			if job != "" && errors.As(err, &taskErr) {
+				logs := jobLogs(runDir, job)
+				printJobLogs(out, logs)
+				failed(logs)
+			}
+			return res, err
 		}
 	}
 	return adapted
@@ -616,6 +670,18 @@ func printSummary(out io.Writer, s *Summary) {
 	for _, p := range s.Predictions {
 		fmt.Fprintf(out, "  predictions:  %s\n", p)
 	}
+	if v := s.ModelVersion; v != nil {
+		fmt.Fprintf(out, "  model version: %s (%s)\n", v.Arn, v.ApprovalStatus)
+		if v.ApprovalStatus == pendingStatus {
+			fmt.Fprintln(out, "  approval:     the version waits for a person to approve it, and inference scores only with an approved version;")
+			fmt.Fprintln(out, "                approve it here with -approve (or y at the prompt on a terminal), or on AWS with:")
+			fmt.Fprintf(out, "                %s\n", v.AWSApprovalCommand())
+		}
+	}
+	for _, l := range s.FailedJobs {
+		fmt.Fprintf(out, "  failed job:   %s %s, log %s\n", l.Job, l.Host, l.Path)
+	}
+	fmt.Fprintf(out, "  run page:     %s\n", s.RunPage)
 	fmt.Fprintf(out, "  IAM:          %d AWS requests checked against the synthesized policies, none denied\n", len(s.IAMRequests))
 }
 
@@ -634,18 +700,32 @@ type prefixWriter struct {
 	prefix string
 }
 
+// Write writes the prefixed lines in one Write, so that lines written
+// concurrently through other writers to the same destination do not cut
+// into them.
 func (p prefixWriter) Write(b []byte) (int, error) {
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	for _, l := range lines {
+	var buf bytes.Buffer
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
 		if len(l) == 0 {
 			continue
 		}
-		if _, err := io.WriteString(p.w, p.prefix); err != nil {
-			return 0, err
-		}
-		if _, err := p.w.Write(l); err != nil {
-			return 0, err
-		}
+		buf.WriteString(p.prefix)
+		buf.Write(l)
+	}
+	if _, err := p.w.Write(buf.Bytes()); err != nil {
+		return 0, err
 	}
 	return len(b), nil
+}
+
+// syncWriter serializes the writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
 }

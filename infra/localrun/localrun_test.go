@@ -24,6 +24,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	jsii.Close()
+	if approvedDir != "" {
+		os.RemoveAll(approvedDir)
+	}
 	os.Exit(code)
 }
 

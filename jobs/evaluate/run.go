@@ -82,7 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	var evaluation metrics.Evaluation
 	var summary string
 	var writeReport func(io.Writer) error
-	title := "Model evaluation: " + filepath.Base(filepath.Clean(*modelPath))
+	header, err := reportHeader(bundle, p.ProcessingJobConfig())
+	if err != nil {
+		return err
+	}
 	switch bundle.Model.Objective() {
 	case gbt.Logistic:
 		m, err := metrics.ComputeBinary(actual, predicted, *threshold)
@@ -91,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		evaluation = m.Report()
 		summary = fmt.Sprintf("auc %.4f, accuracy %.4f, f1 %.4f, log loss %.4f", m.AUC, m.Accuracy, m.F1, m.LogLoss)
-		writeReport = func(w io.Writer) error { return report.WriteBinary(w, title, m, actual, predicted, explained) }
+		writeReport = func(w io.Writer) error { return report.WriteBinary(w, header, m, actual, predicted, explained) }
 	default:
 		m, err := metrics.ComputeRegression(actual, predicted)
 		if err != nil {
@@ -99,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		evaluation = m.Report()
 		summary = fmt.Sprintf("mse %.4f, rmse %.4f, mae %.4f, r2 %.4f", m.MSE, m.RMSE, m.MAE, m.R2)
-		writeReport = func(w io.Writer) error { return report.WriteRegression(w, title, m, actual, predicted, explained) }
+		writeReport = func(w io.Writer) error { return report.WriteRegression(w, header, m, actual, predicted, explained) }
 	}
 
 	if explained != nil {

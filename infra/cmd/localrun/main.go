@@ -6,7 +6,19 @@
 // each state as it is entered and left and ends with where the outputs are.
 // Run it from the project root:
 //
-//	go run ./infra/cmd/localrun [-env dev] [-data FILE_OR_DIR -schema FILE] [-gate-metric auc] [-threshold N]
+//	go run ./infra/cmd/localrun [-env dev] [-approve] [-quiet] [-data FILE_OR_DIR -schema FILE] [-gate-metric auc] [-threshold N]
+//
+// Each job's own output is shown under its state, prefixed with its log
+// stream (<job>/<host>, as CloudWatch names it), unless -quiet; a failed
+// job always shows the last lines of its log and the log's path.
+//
+// An environment that registers model versions as PendingManualApproval
+// (prod) leaves inference without an approved model until a person
+// approves the version: -approve does so in the local registry, as
+// "aws sagemaker update-model-package --model-approval-status Approved"
+// does on AWS; without it the command asks on a terminal, and otherwise
+// ends with the pending version, the reason and that command, and exit
+// status 1.
 //
 // With -synth-only it only writes the templates of the chosen environments.
 //
@@ -28,13 +40,23 @@ import (
 	"path/filepath"
 
 	"github.com/aws/jsii-runtime-go"
+	"golang.org/x/term"
 
 	"github.com/mlpipeline-go/mlpipeline/infra"
 	"github.com/mlpipeline-go/mlpipeline/infra/localrun"
 )
 
 func main() {
-	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	// Before the CDK app starts Node: its banner would open every run.
+	if err := infra.QuietNodeBanner(os.Stderr, "localrun: note: "); err != nil {
+		fmt.Fprintln(os.Stderr, "localrun:", err)
+		os.Exit(1)
+	}
+	var prompt io.Reader
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		prompt = os.Stdin // a person can answer (not /dev/null, also a character device)
+	}
+	err := run(context.Background(), os.Args[1:], prompt, os.Stdout, os.Stderr)
 	jsii.Close()
 	if err == flag.ErrHelp {
 		return
@@ -45,7 +67,9 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command. prompt, when not nil, is a terminal that answers
+// the approval question when -approve is not given.
+func run(ctx context.Context, args []string, prompt io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("localrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -67,6 +91,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	gateMetric := fs.String("gate-metric", "", "quality-gate `metric` for this run, one evaluate reports for the schema's task, e.g. auc for\n"+
 		"classification data; needs -threshold (default: the environment's)")
 	input := fs.String("input", "", "training execution input as a JSON `object`, e.g. {\"threshold\": 4.5}; threshold is its only field")
+	approve := fs.Bool("approve", false, "approve the model version training registers as PendingManualApproval (prod), as\n"+
+		"aws sagemaker update-model-package --model-approval-status Approved does, so that inference scores with it\n"+
+		"(default: ask when stdin is a terminal, else leave it pending)")
+	quiet := fs.Bool("quiet", false, "do not show the jobs' own output lines (a failed job's last lines are shown regardless)")
 	synthOnly := fs.Bool("synth-only", false, "only synthesize the templates (of every environment unless -env is given) into -out")
 	out := fs.String("out", "cdk.out", "with -synth-only: the `directory` to write the cloud assembly to")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +140,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if isSet(fs, "threshold") {
 		trainingInput["threshold"] = *threshold
 	}
+	var approval func(localrun.ModelVersion) (bool, error)
+	switch {
+	case *approve:
+		approval = func(localrun.ModelVersion) (bool, error) { return true, nil }
+	case prompt != nil:
+		approval = localrun.PromptApproval(prompt, stdout)
+	}
 	sum, err := localrun.Run(ctx, localrun.Options{
 		ProjectDir:    filepath.Dir(*cdkJSON),
 		CDKJSON:       *cdkJSON,
@@ -124,14 +159,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		GateMetric:    *gateMetric,
 		GateThreshold: *threshold,
 		Out:           stdout,
+		Quiet:         *quiet,
+		Approve:       approval,
 	})
 	if err != nil {
 		return err
 	}
-	if sum.Training.Status != "SUCCEEDED" || sum.Inference.Status != "SUCCEEDED" {
-		return fmt.Errorf("the pipeline did not succeed: %s %s", sum.Training.Error, sum.Training.Cause)
-	}
-	return nil
+	return sum.Failure()
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {

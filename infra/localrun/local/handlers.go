@@ -61,8 +61,8 @@ type Config struct {
 	RegistryFile string
 	// Notify receives the SNS messages, one line each. Nil discards them.
 	Notify io.Writer
-	// Log receives the jobs' stdout and stderr lines, prefixed with the job
-	// name. Nil discards them (the per-job log files are kept regardless).
+	// Log receives the jobs' stdout and stderr lines, each prefixed with
+	// its log stream, "<job name>/<host>: ". Nil discards them (the per-job log files are kept regardless).
 	Log io.Writer
 	// Env is extra environment for job processes, "KEY=value" each; a job's
 	// own Environment parameter overrides it.
@@ -106,6 +106,7 @@ func Handlers(cfg Config) map[string]Handler {
 		ResourceCreateModelPackage:   s.createModelPackage,
 		ResourceListModelPackages:    s.listModelPackages,
 		ResourceDescribeModelPackage: s.describeModelPackage,
+		ResourceUpdateModelPackage:   s.updateModelPackage,
 	}
 }
 

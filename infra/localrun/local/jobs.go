@@ -212,10 +212,9 @@ func (s *service) runHost(ctx context.Context, j *job, i int) error {
 	}
 	defer logFile.Close()
 
-	prefix := j.name
-	if len(j.hosts) > 1 {
-		prefix += "/" + j.hosts[i]
-	}
+	// A log line is named by its stream, as CloudWatch names a job's:
+	// <job name>/<host>.
+	prefix := j.name + "/" + j.hosts[i]
 	var (
 		tail []string
 		// crash is the first line of a Go crash report, which a long stack

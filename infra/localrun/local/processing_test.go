@@ -80,7 +80,7 @@ func TestProcessingDownloadsRunsAndUploads(t *testing.T) {
 	assert.Contains(t, m, "ProcessingOutputConfig")
 	assert.NotContains(t, m, "Tags")
 
-	assert.Contains(t, e.log.String(), "mlp-dev-preprocess-1: copied on algo-1")
+	assert.Contains(t, e.log.String(), "mlp-dev-preprocess-1/algo-1: copied on algo-1")
 	assert.Contains(t, readFile(t, filepath.Join(e.cfg.RunDir, "jobs", "mlp-dev-preprocess-1", "algo-1.log")), "copied on algo-1")
 }
 

@@ -29,12 +29,16 @@ type registry struct {
 
 // modelPackage is one registered model version.
 type modelPackage struct {
-	Arn                    string          `json:"arn"`
-	Group                  string          `json:"group"`
-	Version                int             `json:"version"`
-	ApprovalStatus         string          `json:"approvalStatus"`
-	Description            string          `json:"description,omitempty"`
-	CreationTime           string          `json:"creationTime"`
+	Arn            string `json:"arn"`
+	Group          string `json:"group"`
+	Version        int    `json:"version"`
+	ApprovalStatus string `json:"approvalStatus"`
+	Description    string `json:"description,omitempty"`
+	CreationTime   string `json:"creationTime"`
+	// ApprovalDescription and LastModifiedTime are set by
+	// UpdateModelPackage.
+	ApprovalDescription    string          `json:"approvalDescription,omitempty"`
+	LastModifiedTime       string          `json:"lastModifiedTime,omitempty"`
 	InferenceSpecification json.RawMessage `json:"inferenceSpecification,omitempty"`
 	ModelMetrics           json.RawMessage `json:"modelMetrics,omitempty"`
 }
@@ -294,6 +298,12 @@ func (s *service) describeModelPackage(_ context.Context, call Call) (any, error
 		out := p.summary()
 		if p.Description != "" {
 			out["ModelPackageDescription"] = p.Description
+		}
+		if p.ApprovalDescription != "" {
+			out["ApprovalDescription"] = p.ApprovalDescription
+		}
+		if p.LastModifiedTime != "" {
+			out["LastModifiedTime"] = p.LastModifiedTime
 		}
 		if v := decodeRaw(p.InferenceSpecification); v != nil {
 			out["InferenceSpecification"] = v

@@ -53,7 +53,7 @@ func TestPublishReportsToOnPublish(t *testing.T) {
 
 func TestLookupNormalizesPartition(t *testing.T) {
 	e := newTestEnv(t)
-	assert.Len(t, e.handlers, 7)
+	assert.Len(t, e.handlers, 8)
 	h, ok := Lookup(e.handlers, "arn:aws-cn:states:::sns:publish")
 	require.True(t, ok)
 	_, err := h(context.Background(), Call{Parameters: map[string]any{"TopicArn": "t", "Message": "m"}})

@@ -30,7 +30,7 @@ const scoreBins = 20
 // the same rules, and an invalid input, an m whose N does not match, or a
 // failing w returns an error. With ex, the report also shows the model's
 // explanations (see Explained).
-func WriteBinary(w io.Writer, title string, m metrics.Binary, actual, prob []float64, ex *Explained) error {
+func WriteBinary(w io.Writer, h Header, m metrics.Binary, actual, prob []float64, ex *Explained) error {
 	// Reuse the metrics package's validation so that the report accepts
 	// exactly the inputs that evaluation.json was computed from.
 	if _, err := metrics.ComputeBinary(actual, prob, m.Threshold); err != nil {
@@ -43,7 +43,9 @@ func WriteBinary(w io.Writer, title string, m metrics.Binary, actual, prob []flo
 	n := len(actual)
 	c := m.Confusion
 	p := page{
-		Title: title,
+		Title: h.Title,
+		Facts: h.facts(),
+		Hyper: h.hyperparameters(),
 		Kind:  fmt.Sprintf("Binary classification evaluation on %d examples", n),
 		Metrics: []row{
 			{"Examples", strconv.Itoa(m.N), "number of examples evaluated"},

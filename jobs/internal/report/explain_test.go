@@ -40,8 +40,8 @@ func TestReportShowsExplanations(t *testing.T) {
 	require.NoError(t, err)
 
 	var plain, with bytes.Buffer
-	require.NoError(t, WriteRegression(&plain, "t", rm, actual, predicted, nil))
-	require.NoError(t, WriteRegression(&with, "t", rm, actual, predicted, &Explained{Global: g, Rows: x, Units: "raw score"}))
+	require.NoError(t, WriteRegression(&plain, Header{Title: "t"}, rm, actual, predicted, nil))
+	require.NoError(t, WriteRegression(&with, Header{Title: "t"}, rm, actual, predicted, &Explained{Global: g, Rows: x, Units: "raw score"}))
 	html := with.String()
 	assert.Equal(t, strings.Count(plain.String(), "<svg")+1+DependencePlots, strings.Count(html, "<svg"), "the importance chart and a dependence plot per top column")
 	assert.Contains(t, html, "Global importance (TreeSHAP)")
@@ -51,8 +51,8 @@ func TestReportShowsExplanations(t *testing.T) {
 	assertSelfContained(t, html)
 
 	var again bytes.Buffer
-	require.NoError(t, WriteRegression(&again, "t", rm, actual, predicted, &Explained{Global: g, Rows: x, Units: "raw score"}))
+	require.NoError(t, WriteRegression(&again, Header{Title: "t"}, rm, actual, predicted, &Explained{Global: g, Rows: x, Units: "raw score"}))
 	assert.Equal(t, html, again.String(), "deterministic")
-	err = WriteRegression(&again, "t", rm, actual, predicted, &Explained{Global: g, Rows: gbt.Matrix{Cols: 3}, Units: "raw score"})
+	err = WriteRegression(&again, Header{Title: "t"}, rm, actual, predicted, &Explained{Global: g, Rows: gbt.Matrix{Cols: 3}, Units: "raw score"})
 	assert.ErrorContains(t, err, "explanations are for 300 rows but 0 were given")
 }

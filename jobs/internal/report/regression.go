@@ -23,7 +23,7 @@ import (
 // inputs are checked by the same rules, and an invalid input, an m whose N
 // does not match, or a failing w returns an error. With ex, the report
 // also shows the model's explanations (see Explained).
-func WriteRegression(w io.Writer, title string, m metrics.Regression, actual, predicted []float64, ex *Explained) error {
+func WriteRegression(w io.Writer, h Header, m metrics.Regression, actual, predicted []float64, ex *Explained) error {
 	// Reuse the metrics package's validation so that the report accepts
 	// exactly the inputs that evaluation.json was computed from.
 	if _, err := metrics.ComputeRegression(actual, predicted); err != nil {
@@ -39,7 +39,9 @@ func WriteRegression(w io.Writer, title string, m metrics.Regression, actual, pr
 	k := stride(n, MaxScatterPoints)
 
 	p := page{
-		Title: title,
+		Title: h.Title,
+		Facts: h.facts(),
+		Hyper: h.hyperparameters(),
 		Kind:  fmt.Sprintf("Regression evaluation on %d examples", n),
 		Metrics: []row{
 			{"Examples", strconv.Itoa(m.N), "number of examples evaluated"},

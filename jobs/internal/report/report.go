@@ -76,6 +76,8 @@ var (
 // page is the data behind pageTemplate.
 type page struct {
 	Title     string
+	Facts     []fact
+	Hyper     [][2]string
 	Kind      string
 	Metrics   []row
 	Confusion *confusionTable
@@ -133,11 +135,29 @@ figure svg { width: 100%; height: auto; display: block; overflow: visible; }
 figure svg text { font-family: "Liberation Serif", Tinos, "Times New Roman", Times, serif !important; }
 figcaption { color: #555; font-size: 0.9em; }
 .note { color: #555; font-size: 0.9em; }
+dl.about { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; margin: 0.5em 0; }
+dl.about dt { color: #666; }
+dl.about dd { margin: 0; }
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 <p class="kind">{{.Kind}}</p>
+{{- if .Facts}}
+<dl class="about">
+{{- range .Facts}}
+<dt>{{.Name}}</dt><dd>{{.Value}}</dd>
+{{- end}}
+</dl>
+{{- end}}
+{{- if .Hyper}}
+<table class="hyperparameters">
+<caption>Hyperparameters</caption>
+{{- range .Hyper}}
+<tr><td class="name">{{index . 0}}</td><td>{{index . 1}}</td></tr>
+{{- end}}
+</table>
+{{- end}}
 <h2>Metrics</h2>
 <table class="metrics">
 <tr><th class="name">Metric</th><th>Value</th><th class="name">Meaning</th></tr>

@@ -58,7 +58,7 @@ func renderRegression(t *testing.T, title string, actual, predicted []float64) [
 	m, err := metrics.ComputeRegression(actual, predicted)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteRegression(&buf, title, m, actual, predicted, nil))
+	require.NoError(t, WriteRegression(&buf, Header{Title: title}, m, actual, predicted, nil))
 	return buf.Bytes()
 }
 
@@ -67,7 +67,7 @@ func renderBinary(t *testing.T, title string, actual, prob []float64, threshold 
 	m, err := metrics.ComputeBinary(actual, prob, threshold)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteBinary(&buf, title, m, actual, prob, nil))
+	require.NoError(t, WriteBinary(&buf, Header{Title: title}, m, actual, prob, nil))
 	return buf.Bytes()
 }
 
@@ -105,7 +105,7 @@ func TestWriteRegression(t *testing.T) {
 	m, err := metrics.ComputeRegression(actual, predicted)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteRegression(&buf, evilTitle, m, actual, predicted, nil))
+	require.NoError(t, WriteRegression(&buf, Header{Title: evilTitle}, m, actual, predicted, nil))
 	html := buf.String()
 	saveExample(t, "regression.html", buf.Bytes())
 
@@ -156,7 +156,7 @@ func TestWriteBinary(t *testing.T) {
 	m, err := metrics.ComputeBinary(actual, prob, 0.5)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, WriteBinary(&buf, evilTitle, m, actual, prob, nil))
+	require.NoError(t, WriteBinary(&buf, Header{Title: evilTitle}, m, actual, prob, nil))
 	html := buf.String()
 	saveExample(t, "binary.html", buf.Bytes())
 
@@ -269,7 +269,7 @@ func TestWriteRegressionErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := WriteRegression(&buf, "t", tt.m, tt.actual, tt.predicted, nil)
+			err := WriteRegression(&buf, Header{Title: "t"}, tt.m, tt.actual, tt.predicted, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Zero(t, buf.Len(), "nothing is written on error")
@@ -279,7 +279,7 @@ func TestWriteRegressionErrors(t *testing.T) {
 	actual, predicted := regressionData(10)
 	m, err := metrics.ComputeRegression(actual, predicted)
 	require.NoError(t, err)
-	err = WriteRegression(failingWriter{}, "t", m, actual, predicted, nil)
+	err = WriteRegression(failingWriter{}, Header{Title: "t"}, m, actual, predicted, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "disk full")
 }
@@ -304,7 +304,7 @@ func TestWriteBinaryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := WriteBinary(&buf, "t", tt.m, tt.actual, tt.prob, nil)
+			err := WriteBinary(&buf, Header{Title: "t"}, tt.m, tt.actual, tt.prob, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Zero(t, buf.Len(), "nothing is written on error")
@@ -314,7 +314,36 @@ func TestWriteBinaryErrors(t *testing.T) {
 	actual, prob := binaryData(10)
 	m, err := metrics.ComputeBinary(actual, prob, 0.5)
 	require.NoError(t, err)
-	err = WriteBinary(failingWriter{}, "t", m, actual, prob, nil)
+	err = WriteBinary(failingWriter{}, Header{Title: "t"}, m, actual, prob, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "disk full")
+}
+
+func TestHeaderSaysWhatTheReportIsAbout(t *testing.T) {
+	actual, predicted := regressionData(10)
+	m, err := metrics.ComputeRegression(actual, predicted)
+	require.NoError(t, err)
+	h := Header{
+		Title: "Model evaluation: rings (regression)", Target: "rings", Task: "regression",
+		Execution: "local-training", Job: "mlp-dev-evaluate-1",
+		Hyperparameters: map[string]string{"num_round": "50", "eta": "0.2", "max_depth": "<5>"},
+	}
+	var buf, again bytes.Buffer
+	require.NoError(t, WriteRegression(&buf, h, m, actual, predicted, nil))
+	require.NoError(t, WriteRegression(&again, h, m, actual, predicted, nil))
+	assert.Equal(t, buf.Bytes(), again.Bytes(), "same inputs, same bytes")
+	html := buf.String()
+	assert.Contains(t, html, "<h1>Model evaluation: rings (regression)</h1>")
+	assert.Contains(t, html, "<dt>Data set</dt><dd>target &#34;rings&#34;, regression</dd>\n<dt>Execution</dt><dd>local-training</dd>\n<dt>Processing job</dt><dd>mlp-dev-evaluate-1</dd>\n</dl>")
+	assert.Contains(t, html, "<caption>Hyperparameters</caption>\n"+
+		"<tr><td class=\"name\">eta</td><td>0.2</td></tr>\n"+
+		"<tr><td class=\"name\">max_depth</td><td>&lt;5&gt;</td></tr>\n"+
+		"<tr><td class=\"name\">num_round</td><td>50</td></tr>\n</table>", "sorted and escaped")
+	assert.NotContains(t, html, "<dt>Time</dt>", "no time the inputs do not carry")
+	assert.NotContains(t, html, "<dt>Model version</dt>")
+
+	var plain bytes.Buffer
+	require.NoError(t, WriteRegression(&plain, Header{Title: "t"}, m, actual, predicted, nil))
+	assert.NotContains(t, plain.String(), `<dl class="about">`, "no empty header")
+	assert.NotContains(t, plain.String(), "Hyperparameters")
 }
