@@ -173,11 +173,10 @@ func TestServicePrincipalsAreConfined(t *testing.T) {
 			require.NoError(t, err)
 			policies, err := iamsim.FromTemplate(template)
 			require.NoError(t, err)
-			type want struct {
-				req     iamsim.Request
-				allowed bool
-			}
-			var cases []want
+			// Another account's resource is denied implicitly: no
+			// statement's condition holds for it.
+			allowed, denied := "Allowed", "ImplicitlyDenied"
+			var cases []decisionCase
 			logs := "logs." + cfn.Region + ".amazonaws.com"
 			for _, id := range doc.IDs("AWS::Logs::LogGroup") {
 				keyRef := doc.Resources[id].Properties["KmsKeyId"]
@@ -192,8 +191,8 @@ func TestServicePrincipalsAreConfined(t *testing.T) {
 				foreign := strings.Replace(own, cfn.AccountID, other, 1)
 				for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
 					cases = append(cases,
-						want{iamsim.Request{Principal: logs, Action: action, Resource: key, Context: map[string]any{"kms:EncryptionContext:aws:logs:arn": own}}, true},
-						want{iamsim.Request{Principal: logs, Action: action, Resource: key, Context: map[string]any{"kms:EncryptionContext:aws:logs:arn": foreign}}, false})
+						decisionCase{Request: iamsim.Request{Principal: logs, Action: action, Resource: key, Context: map[string]any{"kms:EncryptionContext:aws:logs:arn": own}}, want: allowed},
+						decisionCase{Request: iamsim.Request{Principal: logs, Action: action, Resource: key, Context: map[string]any{"kms:EncryptionContext:aws:logs:arn": foreign}}, want: denied})
 				}
 			}
 			for _, id := range doc.IDs("AWS::IAM::Role") {
@@ -206,21 +205,13 @@ func TestServicePrincipalsAreConfined(t *testing.T) {
 				rule := "arn:aws:events:" + cfn.Region + ":" + cfn.AccountID + ":rule/any"
 				foreignRule := "arn:aws:events:" + cfn.Region + ":" + other + ":rule/any"
 				cases = append(cases,
-					want{iamsim.Request{Principal: "events.amazonaws.com", Action: "sts:AssumeRole", Resource: role,
-						Context: map[string]any{"aws:SourceAccount": cfn.AccountID, "aws:SourceArn": rule}}, true},
-					want{iamsim.Request{Principal: "events.amazonaws.com", Action: "sts:AssumeRole", Resource: role,
-						Context: map[string]any{"aws:SourceAccount": other, "aws:SourceArn": foreignRule}}, false})
+					decisionCase{Request: iamsim.Request{Principal: "events.amazonaws.com", Action: "sts:AssumeRole", Resource: role,
+						Context: map[string]any{"aws:SourceAccount": cfn.AccountID, "aws:SourceArn": rule}}, want: allowed},
+					decisionCase{Request: iamsim.Request{Principal: "events.amazonaws.com", Action: "sts:AssumeRole", Resource: role,
+						Context: map[string]any{"aws:SourceAccount": other, "aws:SourceArn": foreignRule}}, want: denied})
 			}
 			require.NotEmpty(t, cases, "the stack has encrypted log groups or a scheduler role")
-			reqs := make([]iamsim.Request, len(cases))
-			for i, c := range cases {
-				reqs[i] = c.req
-			}
-			got, err := iamsim.Evaluate(context.Background(), "..", policies, reqs)
-			require.NoError(t, err)
-			for i, c := range cases {
-				assert.Equal(t, c.allowed, got[i].Allowed(), "%s", got[i])
-			}
+			assertDecisions(t, policies, cases)
 		})
 	}
 }
