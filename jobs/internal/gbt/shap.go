@@ -24,29 +24,36 @@ import (
 // depth) per tree and row; treeShap serves the trees that do not fit the
 // tables' memory budget. Nothing is allocated per row.
 
-// pathElement is one feature on the unique path of TreeSHAP.
-type pathElement struct {
+// float is the precision a path is computed in: float32 for the per-row
+// walk, as XGBoost computes it, float64 for tables built once.
+type float interface{ ~float32 | ~float64 }
+
+// pathElem is one feature on the unique path of TreeSHAP.
+type pathElem[F float] struct {
 	feature int32
 	// zero is the fraction of training rows (by cover) that follow the
 	// path at this feature's splits; one is 1 if the explained row does,
 	// else 0.
-	zero, one float32
+	zero, one F
 	// weight is the proportion of feature subsets of each size, the
 	// permutation weight of the algorithm.
-	weight float32
+	weight F
 }
+
+// pathElement is a path element of the per-row walk.
+type pathElement = pathElem[float32]
 
 // extendPath adds a feature with the given fractions to path[:depth],
 // updating the subset weights (the paper's EXTEND).
-func extendPath(path []pathElement, depth int, zero, one float32, feature int32) {
-	path[depth] = pathElement{feature: feature, zero: zero, one: one}
+func extendPath[F float](path []pathElem[F], depth int, zero, one F, feature int32) {
+	path[depth] = pathElem[F]{feature: feature, zero: zero, one: one}
 	if depth == 0 {
 		path[0].weight = 1
 	}
-	d := float32(depth + 1)
+	d := F(depth + 1)
 	for i := depth - 1; i >= 0; i-- {
-		path[i+1].weight += one * path[i].weight * float32(i+1) / d
-		path[i].weight = zero * path[i].weight * float32(depth-i) / d
+		path[i+1].weight += one * path[i].weight * F(i+1) / d
+		path[i].weight = zero * path[i].weight * F(depth-i) / d
 	}
 }
 
@@ -71,18 +78,18 @@ func unwindPath(path []pathElement, depth, k int) {
 
 // unwoundSum is the total weight path[:depth+1] would have with element k
 // removed, without removing it.
-func unwoundSum(path []pathElement, depth, k int) float32 {
+func unwoundSum[F float](path []pathElem[F], depth, k int) F {
 	one, zero := path[k].one, path[k].zero
 	next := path[depth].weight
-	d := float32(depth + 1)
-	var total float32
+	d := F(depth + 1)
+	var total F
 	for i := depth - 1; i >= 0; i-- {
 		if one != 0 {
-			w := next * d / (float32(i+1) * one)
+			w := next * d / (F(i+1) * one)
 			total += w
-			next = path[i].weight - w*zero*float32(depth-i)/d
+			next = path[i].weight - w*zero*F(depth-i)/d
 		} else if zero != 0 {
-			total += path[i].weight / zero * d / float32(depth-i)
+			total += path[i].weight / zero * d / F(depth-i)
 		}
 	}
 	return total
@@ -288,58 +295,25 @@ func buildShapTable(t *tree, budget int) *shapTable {
 		return nil
 	}
 	st.values = make([]float64, 0, size)
-	path := make([]pathElement64, maxTablePath+1)
+	// In float64, for tables built once with less rounding than XGBoost's
+	// per-row float32 walk.
+	path := make([]pathElem[float64], maxTablePath+1)
 	for _, l := range leaves {
 		k := len(l.features)
 		st.leaves = append(st.leaves, tableLeaf{off: len(st.values), features: l.features})
 		leaf := float64(t.cond[l.node])
 		for p := range 1 << k {
-			extendPath64(path, 0, 1, 1)
+			extendPath(path, 0, 1, 1, 0)
 			for j := range k {
-				extendPath64(path, j+1, l.zeros[j], float64(p>>j&1))
+				extendPath(path, j+1, l.zeros[j], float64(p>>j&1), 0)
 			}
 			for j := range k {
 				e := path[j+1]
-				st.values = append(st.values, unwoundSum64(path, k, j+1)*(e.one-e.zero)*leaf)
+				st.values = append(st.values, unwoundSum(path, k, j+1)*(e.one-e.zero)*leaf)
 			}
 		}
 	}
 	return st
-}
-
-// pathElement64 is a pathElement in float64, for building tables once
-// with less rounding than XGBoost's per-row float32 walk.
-type pathElement64 struct{ zero, one, weight float64 }
-
-// extendPath64 is extendPath in float64.
-func extendPath64(path []pathElement64, depth int, zero, one float64) {
-	path[depth] = pathElement64{zero: zero, one: one}
-	if depth == 0 {
-		path[0].weight = 1
-	}
-	d := float64(depth + 1)
-	for i := depth - 1; i >= 0; i-- {
-		path[i+1].weight += one * path[i].weight * float64(i+1) / d
-		path[i].weight = zero * path[i].weight * float64(depth-i) / d
-	}
-}
-
-// unwoundSum64 is unwoundSum in float64.
-func unwoundSum64(path []pathElement64, depth, k int) float64 {
-	one, zero := path[k].one, path[k].zero
-	next := path[depth].weight
-	d := float64(depth + 1)
-	var total float64
-	for i := depth - 1; i >= 0; i-- {
-		if one != 0 {
-			w := next * d / (float64(i+1) * one)
-			total += w
-			next = path[i].weight - w*zero*float64(depth-i)/d
-		} else if zero != 0 {
-			total += path[i].weight / zero * d / float64(depth-i)
-		}
-	}
-	return total
 }
 
 // shapState is what Contributions needs beyond the trees, computed once.
