@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, go vet and all tests (unit,
-# synth snapshots, cdk-nag). CI runs exactly this through .ci/run.
+# synth snapshots, cdk-nag), then the coverage table and its floors. CI runs
+# exactly this through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +54,30 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+
+# The tests run once, instrumented for coverage (README, Testing): the unit
+# tests write one profile, and the binaries that tests build and start as
+# processes (the jobs under jobs/internal/e2e and the local run) write their
+# counters to $MLPIPELINE_COVERDIR (internal/coverbuild, whose Mode this
+# -covermode must match). scripts/coverage merges both, prints the table
+# and fails when a package is below its floor; run/coverage/index.html
+# shows which statements no test runs.
+cover=run/coverage
+rm -rf "$cover"
+mkdir -p "$cover/processes"
 # The local run's tests run the whole pipeline many times; on a busy
 # machine they need more than go test's default 10 minutes per package.
-go test -timeout 30m ./... "$@"
+MLPIPELINE_COVERDIR="$PWD/$cover/processes" go test -timeout 30m -covermode=set \
+  -coverpkg=github.com/mlpipeline-go/mlpipeline/... -coverprofile="$cover/unit.txt" ./... "$@"
+profiles=("$cover/unit.txt")
+if [ -n "$(ls -A "$cover/processes")" ]; then
+  go tool covdata textfmt -i="$cover/processes" -o "$cover/processes.txt"
+  profiles+=("$cover/processes.txt")
+fi
+status=0
+go run ./scripts/coverage -o "$cover/profile.txt" "${profiles[@]}" || status=$?
+if [ -f "$cover/profile.txt" ]; then
+  go tool cover -html="$cover/profile.txt" -o "$cover/index.html"
+  echo "test: coverage of every line: $cover/index.html"
+fi
+exit "$status"

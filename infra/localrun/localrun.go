@@ -25,6 +25,7 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/infra"
 	"github.com/mlpipeline-go/mlpipeline/infra/localrun/asl"
 	"github.com/mlpipeline-go/mlpipeline/infra/localrun/local"
+	"github.com/mlpipeline-go/mlpipeline/internal/coverbuild"
 	"github.com/mlpipeline-go/mlpipeline/internal/iamsim"
 )
 
@@ -222,7 +223,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		RegistryFile: stage.RegistryFile,
 		Notify:       prefixWriter{w: opt.Out, prefix: "  notify  "},
 		Log:          jobOutput(opt),
-		Env:          opt.JobEnv,
+		Env:          append(coverbuild.Env(), opt.JobEnv...),
 		OnPublish: func(n local.Notification) {
 			published.Lock()
 			defer published.Unlock()
@@ -401,13 +402,14 @@ func withGate(opt Options) (string, error) {
 }
 
 // buildJobs builds the four job binaries into the run directory; the go
-// command's build cache makes later builds cheap.
+// command's build cache makes later builds cheap. Under the test command's
+// coverage measure they are instrumented (coverbuild).
 func buildJobs(ctx context.Context, opt Options) (map[string]string, error) {
 	dir, err := filepath.Abs(filepath.Join(opt.RunDir, "bin"))
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	args := append(append([]string{"build"}, coverbuild.BuildFlags()...), "-o", dir+string(filepath.Separator))
 	bins := map[string]string{}
 	for _, j := range jobNames {
 		args = append(args, "./jobs/"+j)

@@ -55,9 +55,18 @@ func TestRunHelpAndBadArguments(t *testing.T) {
 		"[1]":         `-input [1]: want a JSON object, got an array; valid: a JSON object such as {"threshold": 4.5}`,
 		"4.5":         `-input 4.5: want a JSON object, got a number; valid: a JSON object such as {"threshold": 4.5}`,
 		"{threshold}": `-input {threshold}: invalid character 't' looking for beginning of object key string; valid: a JSON object such as {"threshold": 4.5}`,
+		`"4.5"`:       `-input "4.5": want a JSON object, got a string; valid: a JSON object such as {"threshold": 4.5}`,
+		"true":        `-input true: want a JSON object, got a boolean; valid: a JSON object such as {"threshold": 4.5}`,
+		"null":        `-input null: want a JSON object, got null; valid: a JSON object such as {"threshold": 4.5}`,
 	} {
 		assert.EqualError(t, run(context.Background(), []string{"-input", in}, nil, &stdout, &stderr), want, "-input %s", in)
 	}
+}
+
+func TestRunGateMetricNeedsAThreshold(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-gate-metric", "auc", "-run-dir", t.TempDir()}, nil, &stdout, &stderr)
+	assert.EqualError(t, err, "-gate-metric auc needs -threshold")
 }
 
 func TestRunRejectsANonFiniteThreshold(t *testing.T) {
