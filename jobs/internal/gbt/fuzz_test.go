@@ -68,13 +68,14 @@ func FuzzReadJSON(f *testing.F) {
 }
 
 // FuzzUBJSON feeds ReadUBJSON arbitrary bytes, seeded with the UBJSON
-// models XGBoost wrote, truncated and whole, and a tiny model. It must
+// models XGBoost wrote (two trees, and fifty), truncated and whole, and a
+// tiny model. It must
 // never panic; an error must say "model:"; a model it accepts must predict
 // without panicking and survive a write and read unchanged.
 func FuzzUBJSON(f *testing.F) {
 	f.Add(toUBJSON(f, tinyModel))
 	f.Add(toUBJSON(f, strings.Replace(tinyModel, `"left_children":[1,`, `"left_children":[99,`, 1)))
-	for _, name := range []string{"regression-model.ubj", "binary-model.ubj"} {
+	for _, name := range []string{"binary-2trees-model.ubj", "regression-model.ubj", "binary-model.ubj"} {
 		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
 		require.NoError(f, err)
 		f.Add(data)
