@@ -1,8 +1,10 @@
 // Package gbt trains gradient-boosted decision trees with the histogram
-// method and reads and writes them in XGBoost's JSON model format.
+// method, reads them in XGBoost's JSON and UBJSON model formats, and
+// writes them in its JSON format.
 //
-// The train job uses [Train]; the evaluate and infer jobs use [ReadJSON] and
-// the Predict methods of [Model], and must work the same whether the model
+// The train job uses [Train]; the evaluate and infer jobs use [ReadModel]
+// (which reads either format, see [ReadJSON] and [ReadUBJSON]) and the
+// Predict methods of [Model], and must work the same whether the model
 // came from our train job or from real XGBoost (for example SageMaker's
 // built-in XGBoost algorithm). The format is therefore the contract: a model
 // we write loads in XGBoost 1.7 with Booster(model_file=...) and predicts

@@ -2,8 +2,13 @@ package gbt
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,32 +63,114 @@ func FuzzReadJSON(f *testing.F) {
 			}
 			return
 		}
-		if n := m.NumFeatures(); n <= 1000 {
-			rows := Matrix{Rows: 2 * lanes, Cols: n, Data: make([]float32, 2*lanes*n)}
-			for i := range rows.Data {
-				switch i % 3 {
-				case 0:
-					rows.Data[i] = nan32
-				case 1:
-					rows.Data[i] = float32(i) - 10
-				}
+		checkAccepted(t, m)
+	})
+}
+
+// FuzzUBJSON feeds ReadUBJSON arbitrary bytes, seeded with the UBJSON
+// models XGBoost wrote (two trees, and fifty), truncated and whole, and a
+// tiny model. It must
+// never panic; an error must say "model:"; a model it accepts must predict
+// without panicking and survive a write and read unchanged.
+func FuzzUBJSON(f *testing.F) {
+	f.Add(toUBJSON(f, tinyModel))
+	f.Add(toUBJSON(f, strings.Replace(tinyModel, `"left_children":[1,`, `"left_children":[99,`, 1)))
+	for _, name := range []string{"binary-2trees-model.ubj", "regression-model.ubj", "binary-model.ubj"} {
+		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
+		require.NoError(f, err)
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+		f.Add(data[:len(data)-1])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ReadUBJSON(bytes.NewReader(data))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "model: ") {
+				t.Errorf("ReadUBJSON error = %q, want it to start with \"model: \"", err)
 			}
-			out := make([]float64, rows.Rows)
-			m.PredictBatch(rows, out)
-			for i := range rows.Rows {
-				if got := m.Predict(rows.Row(i)); got != out[i] && !(got != got && out[i] != out[i]) {
-					t.Errorf("Predict(row %d) = %v, PredictBatch gave %v", i, got, out[i])
-				}
+			return
+		}
+		checkAccepted(t, m)
+	})
+}
+
+// checkAccepted checks a model a fuzzed reader accepted: Predict and
+// PredictBatch agree, and writing it as JSON and reading it back gives
+// the same bytes when written again.
+func checkAccepted(t *testing.T, m *Model) {
+	t.Helper()
+	if n := m.NumFeatures(); n <= 1000 {
+		rows := Matrix{Rows: 2 * lanes, Cols: n, Data: make([]float32, 2*lanes*n)}
+		for i := range rows.Data {
+			switch i % 3 {
+			case 0:
+				rows.Data[i] = nan32
+			case 1:
+				rows.Data[i] = float32(i) - 10
 			}
 		}
-		var first bytes.Buffer
-		require.NoError(t, m.WriteJSON(&first))
-		back, err := ReadJSON(bytes.NewReader(first.Bytes()))
-		require.NoErrorf(t, err, "ReadJSON(WriteJSON(ReadJSON(input)))")
-		var second bytes.Buffer
-		require.NoError(t, back.WriteJSON(&second))
-		require.Truef(t, bytes.Equal(first.Bytes(), second.Bytes()), "writing the model read back changed it:\n%s\n%s", first.Bytes(), second.Bytes())
-	})
+		out := make([]float64, rows.Rows)
+		m.PredictBatch(rows, out)
+		for i := range rows.Rows {
+			if got := m.Predict(rows.Row(i)); got != out[i] && !(got != got && out[i] != out[i]) {
+				t.Errorf("Predict(row %d) = %v, PredictBatch gave %v", i, got, out[i])
+			}
+		}
+	}
+	var first bytes.Buffer
+	require.NoError(t, m.WriteJSON(&first))
+	back, err := ReadJSON(bytes.NewReader(first.Bytes()))
+	require.NoErrorf(t, err, "ReadJSON(WriteJSON(input read))")
+	var second bytes.Buffer
+	require.NoError(t, back.WriteJSON(&second))
+	require.Truef(t, bytes.Equal(first.Bytes(), second.Bytes()), "writing the model read back changed it:\n%s\n%s", first.Bytes(), second.Bytes())
+}
+
+// toUBJSON encodes a JSON document as UBJSON for fuzz seeds: objects with
+// sorted keys, whole numbers as int64 ('L'), others as float32 ('d'), the
+// forms XGBoost writes.
+func toUBJSON(t testing.TB, doc string) []byte {
+	var v any
+	require.NoError(t, json.Unmarshal([]byte(doc), &v))
+	var enc func(b []byte, v any) []byte
+	str := func(b []byte, s string) []byte {
+		b = append(b, 'L')
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		return append(b, s...)
+	}
+	enc = func(b []byte, v any) []byte {
+		switch v := v.(type) {
+		case nil:
+			return append(b, 'Z')
+		case bool:
+			if v {
+				return append(b, 'T')
+			}
+			return append(b, 'F')
+		case float64:
+			if v == math.Trunc(v) && math.Abs(v) < 1<<62 {
+				return binary.BigEndian.AppendUint64(append(b, 'L'), uint64(int64(v)))
+			}
+			return binary.BigEndian.AppendUint32(append(b, 'd'), math.Float32bits(float32(v)))
+		case string:
+			return str(append(b, 'S'), v)
+		case []any:
+			b = append(b, '[')
+			for _, e := range v {
+				b = enc(b, e)
+			}
+			return append(b, ']')
+		case map[string]any:
+			b = append(b, '{')
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				b = enc(str(b, k), v[k])
+			}
+			return append(b, '}')
+		}
+		t.Fatalf("toUBJSON: unexpected %T", v)
+		return nil
+	}
+	return enc(nil, v)
 }
 
 // FuzzParamsFromHyperparameters feeds arbitrary name=value pairs to the

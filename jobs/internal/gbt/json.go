@@ -309,9 +309,66 @@ func ReadJSON(r io.Reader) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: reading: %w", err)
 	}
-	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, errors.New("model: not a JSON object; XGBoost's binary and UBJSON model formats are not supported, save the model as .json")
+	if isUBJSON(data) {
+		return nil, errors.New("model: this is XGBoost's UBJSON model format, not JSON; read it with ReadModel or ReadUBJSON")
 	}
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, errors.New("model: not a JSON object; " + legacyHint)
+	}
+	return readJSON(data)
+}
+
+// legacyHint says which formats are read, for a file that is neither.
+const legacyHint = "XGBoost's legacy binary model format is not supported, save the model with Booster.save_model(\"model.json\") or (\"model.ubj\")"
+
+// ReadUBJSON reads a model in XGBoost's UBJSON format, as written by
+// Booster.save_model("model.ubj") in XGBoost 1.6 or later. It accepts
+// the same models as [ReadJSON], validated the same way, and a model
+// saved in both formats predicts the same from either. A truncated or
+// corrupted file gives an error naming the byte offset at fault, as in
+// "model: invalid UBJSON: byte 812: file ends inside the array at byte 790
+// (truncated?)".
+func ReadUBJSON(r io.Reader) (*Model, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("model: reading: %w", err)
+	}
+	if !isUBJSON(data) {
+		if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '{' {
+			return nil, errors.New("model: this is a JSON model, not UBJSON; read it with ReadModel or ReadJSON")
+		}
+		return nil, errors.New("model: not a UBJSON object; " + legacyHint)
+	}
+	return readUBJSON(data)
+}
+
+func readUBJSON(data []byte) (*Model, error) {
+	doc, err := ubjsonToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("model: invalid UBJSON: %w", err)
+	}
+	return readJSON(doc)
+}
+
+// ReadModel reads a model in XGBoost's JSON or UBJSON format, telling
+// them apart by content (see [ReadJSON] and [ReadUBJSON]); XGBoost's
+// legacy binary format, which SageMaker's built-in XGBoost writes before
+// version 1.6 (XGBoost 1.3 to 1.5 by default), gives an error that says so.
+func ReadModel(r io.Reader) (*Model, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("model: reading: %w", err)
+	}
+	if isUBJSON(data) {
+		return readUBJSON(data)
+	}
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, errors.New("model: neither XGBoost's JSON nor its UBJSON model format; " + legacyHint)
+	}
+	return readJSON(data)
+}
+
+func readJSON(data []byte) (*Model, error) {
 	var doc jsonModel
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("model: invalid JSON: %w", err)

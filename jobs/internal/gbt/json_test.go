@@ -139,10 +139,10 @@ func TestReadJSONRejects(t *testing.T) {
 
 func TestReadJSONRejectsNonModels(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"empty", "", "model: not a JSON object; XGBoost's binary and UBJSON model formats are not supported"},
+		{"empty", "", "model: not a JSON object; XGBoost's legacy binary model format is not supported"},
 		{"array", "[1,2]", "model: not a JSON object"},
 		{"null", "null", "model: not a JSON object"},
-		{"UBJSON", "{L\x00\x00\x00\x00\x00\x00\x00\x07learner{", "model: invalid JSON"},
+		{"UBJSON", "{L\x00\x00\x00\x00\x00\x00\x00\x07learner{", "model: this is XGBoost's UBJSON model format, not JSON; read it with ReadModel"},
 		{"truncated", `{"learner":{"attributes":{`, "model: invalid JSON: unexpected end of JSON input"},
 		{"trailing garbage", `{"version":[1,7,4]} x`, "model: invalid JSON"},
 		{"empty object", "{}", "model: version = []"},

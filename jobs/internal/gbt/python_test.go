@@ -270,3 +270,75 @@ func TestXGBoostTrainsTheSameTrees(t *testing.T) {
 	}
 	sameTreesAsXGBoost(t, cases)
 }
+
+// trainAndSaveBoth trains XGBoost on rows with a one-hot encoded category
+// (three columns, as our preprocess derives them), two numeric columns
+// and missing values, for each objective, saves each model as JSON and as
+// UBJSON into the folder given, and prints the rows and XGBoost's
+// predictions.
+const trainAndSaveBoth = `
+import json, sys
+import numpy as np
+import xgboost as xgb
+rng = np.random.default_rng(7)
+n = 800
+cat = rng.integers(0, 3, n)
+x = np.zeros((n, 5), dtype=np.float32)
+x[np.arange(n), cat] = 1
+x[:, 3] = rng.normal(size=n)
+x[:, 4] = rng.uniform(size=n)
+x[rng.uniform(size=n) < 0.1, 3] = np.nan
+score = np.array([-1.0, 0.5, 2.0])[cat] + x[:, 4] * 3 + np.nan_to_num(x[:, 3])
+out = {"features": [[None if np.isnan(v) else float(v) for v in row] for row in x], "models": {}}
+for obj, label in (("reg:squarederror", score), ("binary:logistic", (score > 1).astype(np.float32))):
+    dm = xgb.DMatrix(x, label=label, missing=np.nan)
+    booster = xgb.train({"objective": obj, "max_depth": 4, "eta": 0.3, "tree_method": "hist", "seed": 1}, dm, 20)
+    name = obj.split(":")[0]
+    booster.save_model(f"{sys.argv[1]}/{name}.json")
+    booster.save_model(f"{sys.argv[1]}/{name}.ubj")
+    out["models"][name] = [float(v) for v in booster.predict(dm)]
+print(json.dumps(out))
+`
+
+// TestXGBoostUBJSONModels reads models XGBoost trained on one-hot encoded
+// features and saved as UBJSON, a regression and a binary classifier, and
+// checks that they predict what XGBoost predicts within 1e-6, and exactly
+// what the same models saved as JSON predict here.
+func TestXGBoostUBJSONModels(t *testing.T) {
+	t.Parallel() // most of the time is spent waiting for Python
+	requireXGBoost(t)
+	dir := t.TempDir()
+	var res struct {
+		Features [][]*float64         `json:"features"`
+		Models   map[string][]float64 `json:"models"`
+	}
+	runPython(t, &res, trainAndSaveBoth, dir)
+	require.NotEmpty(t, res.Features)
+	x := Matrix{Rows: len(res.Features), Cols: len(res.Features[0])}
+	for _, row := range res.Features {
+		for _, v := range row {
+			if v == nil {
+				x.Data = append(x.Data, nan32)
+			} else {
+				x.Data = append(x.Data, float32(*v))
+			}
+		}
+	}
+	require.Len(t, res.Models, 2, "XGBoost's models")
+	for _, name := range []string{"reg", "binary"} {
+		want := res.Models[name]
+		t.Run(name, func(t *testing.T) {
+			fromJSON, _ := readModel(t, filepath.Join(dir, name+".json"))
+			data, err := os.ReadFile(filepath.Join(dir, name+".ubj"))
+			require.NoError(t, err)
+			m, err := ReadModel(bytes.NewReader(data))
+			require.NoError(t, err, "ReadModel(%s.ubj)", name)
+			require.Len(t, want, x.Rows, "XGBoost's predictions")
+			for i := range x.Rows {
+				got := m.Predict(x.Row(i))
+				assert.InDeltaf(t, want[i], got, 1e-6, "Predict(row %d) = %v, want %v (XGBoost)", i, got, want[i])
+				assert.Equalf(t, fromJSON.Predict(x.Row(i)), got, "Predict(row %d) from UBJSON, want the JSON model's", i)
+			}
+		})
+	}
+}

@@ -74,6 +74,7 @@ func FuzzReadArchive(f *testing.F) {
 		{{name: BuiltinModelFile, data: tinyModel}, {name: PreprocessorFile, data: "{}"}, {name: SchemaFile, data: schema}},
 		{{name: "notes.txt", data: "hello"}, {name: ModelFile, data: `{"learner": {}, "version": [1, 7, 4]}`}},
 	}
+	seeds = append(seeds, []entry{{name: UBJSONModelFile, data: string(xgboostFixture(f, "binary-2trees-model.ubj"))}, {name: SchemaFile, data: schema}})
 	for _, s := range seeds {
 		f.Add(tarOnly(f, s...), false)
 	}

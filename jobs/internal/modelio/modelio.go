@@ -1,6 +1,6 @@
 // Package modelio reads and writes the model directory the train job leaves
 // in /opt/ml/model (which SageMaker packs into model.tar.gz): the trees in
-// XGBoost's JSON model format, the fitted preprocessor, the data schema and
+// XGBoost's JSON or UBJSON model format, the fitted preprocessor, the data schema and
 // a metadata file. It reads a directory, a model.tar.gz, or a directory
 // holding a model.tar.gz, and checks that the parts agree.
 package modelio
@@ -26,8 +26,13 @@ import (
 const (
 	// ModelFile holds the trees in XGBoost's JSON model format.
 	ModelFile = "model.json"
+	// UBJSONModelFile holds the trees in XGBoost's UBJSON model format,
+	// the name Booster.save_model("model.ubj") suggests; read when
+	// ModelFile is absent.
+	UBJSONModelFile = "model.ubj"
 	// BuiltinModelFile is the name SageMaker's built-in XGBoost algorithm
-	// gives its model; read when ModelFile is absent.
+	// gives its model, in JSON or UBJSON depending on its version; read
+	// when ModelFile and UBJSONModelFile are absent.
 	BuiltinModelFile = "xgboost-model"
 	// PreprocessorFile holds the fitted preprocessor.
 	PreprocessorFile = "preprocessor.json"
@@ -46,7 +51,8 @@ const (
 // costs memory or time. Sizes are uncompressed bytes as the tar headers
 // declare them, checked before anything is read.
 const (
-	// MaxModelFileBytes bounds model.json and xgboost-model. XGBoost's JSON
+	// MaxModelFileBytes bounds model.json, model.ubj and xgboost-model
+	// (UBJSON is smaller than JSON for the same model). XGBoost's JSON
 	// takes about 60 to 100 bytes per tree node; the benchmark's models
 	// (50 trees of depth 5, 10M rows) are about 0.2 MB, and 512 MiB holds
 	// some 5 million nodes, for example 2,500 full trees of depth 10.
@@ -69,6 +75,7 @@ const (
 // model directory or archive is read.
 var fileLimits = map[string]int64{
 	ModelFile:        MaxModelFileBytes,
+	UBJSONModelFile:  MaxModelFileBytes,
 	BuiltinModelFile: MaxModelFileBytes,
 	PreprocessorFile: MaxPreprocessorFileBytes,
 	SchemaFile:       MaxSmallFileBytes,
@@ -76,7 +83,11 @@ var fileLimits = map[string]int64{
 }
 
 // fileNames lists the keys of fileLimits in a fixed order.
-var fileNames = []string{ModelFile, BuiltinModelFile, PreprocessorFile, SchemaFile, MetadataFile}
+var fileNames = []string{ModelFile, UBJSONModelFile, BuiltinModelFile, PreprocessorFile, SchemaFile, MetadataFile}
+
+// modelFiles lists the names a model may have, in the order Load prefers
+// them when there are several.
+var modelFiles = []string{ModelFile, UBJSONModelFile, BuiltinModelFile}
 
 // Metadata records how a model was trained.
 type Metadata struct {
@@ -269,11 +280,9 @@ func readArchive(r io.Reader) (map[string][]byte, error) {
 		}
 		files[name] = buf.Bytes()
 	}
-	if _, ok := files[ModelFile]; !ok && nested != "" {
-		if _, ok := files[BuiltinModelFile]; !ok {
-			dir := path.Dir(nested)
-			return nil, fmt.Errorf("%s is in folder %s/ of the archive; SageMaker extracts the archive into /opt/ml/model, so pack the files at the top level: tar czf %s -C %s .", path.Base(nested), dir, ArchiveFile, dir)
-		}
+	if !hasModel(files) && nested != "" {
+		dir := path.Dir(nested)
+		return nil, fmt.Errorf("%s is in folder %s/ of the archive; SageMaker extracts the archive into /opt/ml/model, so pack the files at the top level: tar czf %s -C %s .", path.Base(nested), dir, ArchiveFile, dir)
 	}
 	return files, nil
 }
@@ -297,16 +306,33 @@ func typeName(flag byte) string {
 	}
 }
 
-func parse(files map[string][]byte) (*Bundle, error) {
-	data, ok := files[ModelFile]
-	if !ok {
-		if data, ok = files[BuiltinModelFile]; !ok {
-			return nil, fmt.Errorf("no %s (nor %s) found", ModelFile, BuiltinModelFile)
+// hasModel reports whether files holds a model under one of its names.
+func hasModel(files map[string][]byte) bool {
+	for _, name := range modelFiles {
+		if _, ok := files[name]; ok {
+			return true
 		}
 	}
-	model, err := gbt.ReadJSON(bytes.NewReader(data))
+	return false
+}
+
+func parse(files map[string][]byte) (*Bundle, error) {
+	var name string
+	for _, n := range modelFiles {
+		if _, ok := files[n]; ok {
+			name = n
+			break
+		}
+	}
+	if name == "" {
+		return nil, fmt.Errorf("no %s (nor %s or %s) found", ModelFile, UBJSONModelFile, BuiltinModelFile)
+	}
+	// The format is told by content, not by name: xgboost-model is JSON
+	// or UBJSON depending on the XGBoost version that wrote it, and a
+	// renamed file still reads.
+	model, err := gbt.ReadModel(bytes.NewReader(files[name]))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	b := &Bundle{Model: model}
 	if data, ok := files[SchemaFile]; ok {

@@ -62,7 +62,7 @@ func TestLoadRejects(t *testing.T) {
 		setup func(t *testing.T) string
 		want  string
 	}{
-		{"empty directory", func(t *testing.T) string { return t.TempDir() }, "no model.json (nor xgboost-model) found"},
+		{"empty directory", func(t *testing.T) string { return t.TempDir() }, "no model.json (nor model.ubj or xgboost-model) found"},
 		{"not gzip", func(t *testing.T) string {
 			p := filepath.Join(t.TempDir(), ArchiveFile)
 			require.NoError(t, os.WriteFile(p, []byte("plain text"), 0o644))
@@ -114,4 +114,79 @@ func TestLoadRejectsPreprocessorModelMismatch(t *testing.T) {
 	dir := fixtureDir(t, map[string]string{SchemaFile: schemaJSON, PreprocessorFile: buf.String()})
 	_, err = Load(dir)
 	assert.ErrorContains(t, err, "the preprocessor makes 2 features, the model takes 10")
+}
+
+// xgboostFixture returns the bytes of one of the models XGBoost saved in
+// ../gbt/testdata/xgboost-fixture.
+func xgboostFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "gbt", "testdata", "xgboost-fixture", name))
+	require.NoError(t, err)
+	return data
+}
+
+// TestLoadUBJSON loads XGBoost's UBJSON model under each name a model may
+// have, in a directory and in a model.tar.gz, and checks that it predicts
+// exactly what the same model saved as JSON predicts.
+func TestLoadUBJSON(t *testing.T) {
+	fromJSON, err := Load(fixtureDir(t, nil))
+	require.NoError(t, err)
+	ubj := xgboostFixture(t, "regression-model.ubj")
+	row := []float32{1, 0, 0, 0.56, 0.44, 0.135, 0.8025, 0.35, 0.1615, 0.259}
+	for _, name := range []string{UBJSONModelFile, BuiltinModelFile, ModelFile} {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), ubj, 0o644))
+		var archive bytes.Buffer
+		require.NoError(t, WriteArchive(&archive, dir))
+		tarFile := filepath.Join(t.TempDir(), ArchiveFile)
+		require.NoError(t, os.WriteFile(tarFile, archive.Bytes(), 0o644))
+		for _, path := range []string{dir, tarFile} {
+			b, err := Load(path)
+			require.NoErrorf(t, err, "Load(UBJSON as %s)", name)
+			assert.Equalf(t, 50, b.Model.NumTrees(), "UBJSON as %s: NumTrees()", name)
+			assert.Equalf(t, fromJSON.Model.Predict(row), b.Model.Predict(row), "UBJSON as %s: Predict(row), want the JSON model's", name)
+		}
+	}
+}
+
+// TestLoadPrefersModelJSON checks which model is read when there are
+// several: model.json, then model.ubj, then xgboost-model.
+func TestLoadPrefersModelJSON(t *testing.T) {
+	binary := xgboostFixture(t, "binary-model.ubj")
+	regression := xgboostFixture(t, "regression-model.json")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, BuiltinModelFile), []byte("not read"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, UBJSONModelFile), binary, 0o644))
+	b, err := Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "binary:logistic", string(b.Model.Objective()), "model.ubj before xgboost-model")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ModelFile), regression, 0o644))
+	b, err = Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "reg:squarederror", string(b.Model.Objective()), "model.json before model.ubj")
+}
+
+// TestLoadRejectsDamagedModels checks that a model file XGBoost did not
+// write in JSON or UBJSON gives an error naming the file and saying why.
+func TestLoadRejectsDamagedModels(t *testing.T) {
+	ubj := xgboostFixture(t, "binary-model.ubj")
+	tests := []struct {
+		name, file, data, want string
+	}{
+		// The first bytes of XGBoost 1.7's Booster.save_model("x.model").
+		{"legacy binary", BuiltinModelFile, "binf\x00\x00\x00?\n\x00\x00\x00\x00\x00\x00\x00\x01",
+			"xgboost-model: model: neither XGBoost's JSON nor its UBJSON model format; XGBoost's legacy binary model format is not supported"},
+		{"truncated UBJSON", UBJSONModelFile, string(ubj[:len(ubj)-3]), "model.ubj: model: invalid UBJSON: byte "},
+		{"corrupted UBJSON", BuiltinModelFile, strings.Replace(string(ubj), "[$d#L", "[$d#L\xff", 1), "xgboost-model: model: invalid UBJSON: byte "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.data), 0o644))
+			_, err := Load(dir)
+			require.Error(t, err)
+			assert.Equal(t, "model "+dir+": ", err.Error()[:len(dir)+8], "the error names the model path")
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
 }
