@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check of the project: formatting, go vet and all tests (unit,
-# synth snapshots, cdk-nag), then the coverage table and its floors. CI runs
-# exactly this through .ci/run.
+# Runs every check of the project: formatting, go vet, staticcheck and all
+# tests (unit, synth snapshots, cdk-nag), then the coverage table and its
+# floors. CI runs exactly this through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +54,10 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# staticcheck, at the version go.mod pins as a tool (go get -tool
+# honnef.co/go/tools/cmd/staticcheck@vX updates it); go tool builds it from
+# the module cache, and it exits non-zero on any finding.
+go tool staticcheck ./...
 
 # The tests run once, instrumented for coverage (README, Testing): the unit
 # tests write one profile, and the binaries that tests build and start as

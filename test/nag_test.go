@@ -24,6 +24,7 @@ func nagFindings(stack assertions.Annotations, level string) []string {
 // pattern (the rule ID starts the message).
 func packFindings(stack assertions.Annotations, level, pattern string) []string {
 	match := assertions.Match_StringLikeRegexp(jsii.String(pattern))
+	//lint:ignore SA1019 Annotations.Find* return cxapi.SynthesisMessage, deprecated for @aws-cdk/cloud-assembly-api, which has no Go binding
 	var msgs *[]*cxapi.SynthesisMessage
 	if level == "error" {
 		msgs = stack.FindError(jsii.String("*"), match)
@@ -32,6 +33,7 @@ func packFindings(stack assertions.Annotations, level, pattern string) []string 
 	}
 	var out []string
 	for _, m := range *msgs {
+		//lint:ignore SA1019 as above
 		out = append(out, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
 	}
 	return out

@@ -27,7 +27,6 @@ import (
 // jsii costs seconds per app.
 var (
 	template assertions.Template
-	roleIDs  map[string]string // construct path prefix -> logical ID of its role
 	// secureTemplate has both pipelines with JobSecurity set.
 	secureTemplate assertions.Template
 	stackName      = "Pipelines"

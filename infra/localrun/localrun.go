@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -415,7 +414,7 @@ func buildJobs(ctx context.Context, opt Options) (map[string]string, error) {
 		args = append(args, "./jobs/"+j)
 		bins[j] = filepath.Join(dir, j)
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), args...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = opt.ProjectDir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build the job binaries: %v\n%s", err, out)

@@ -147,7 +147,8 @@ func lockRunDir(dir string) (func(), error) {
 		f.Close()
 	}
 	text := markerText + "pid " + strconv.Itoa(os.Getpid()) + "\n"
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(text), 0)
 	}
 	if err != nil {

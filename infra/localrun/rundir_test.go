@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -144,6 +145,22 @@ func TestRunDirLock(t *testing.T) {
 	_, release, err = prepareRunDir(dir, nil)
 	require.NoError(t, err, "the lock is released with the run")
 	release()
+}
+
+// TestRunDirLockWriteFails: a marker that cannot be written fails the run
+// instead of leaving it without the holder's ID. A file size limit of one
+// byte makes the write fail (Go ignores SIGXFSZ, so write returns EFBIG).
+func TestRunDirLockWriteFails(t *testing.T) {
+	dir := tempDir(t)
+	var old syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old))
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 1, Max: old.Max}))
+	release, err := lockRunDir(dir)
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old))
+	if err == nil {
+		release()
+	}
+	assert.ErrorContains(t, err, "run directory: write "+filepath.Join(dir, RunMarker)+": ")
 }
 
 // TestRunChecksOptionsFirst: options that could only fail late fail Run at

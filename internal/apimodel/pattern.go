@@ -595,7 +595,7 @@ func property(name string, negated, inClass bool) (string, error) {
 		}
 	}
 	if strings.HasPrefix(name, "In") || strings.HasPrefix(name, "blk=") || strings.HasPrefix(name, "block=") {
-		return "", fmt.Errorf(`Unicode block \p{%s} has no RE2 form`, name)
+		return "", fmt.Errorf(`\p{%s} is a Unicode block, which has no RE2 form`, name)
 	}
 	_, cat := unicode.Categories[name]
 	_, script := unicode.Scripts[name]

@@ -165,7 +165,7 @@ func (f field) item(item string) error {
 		return nil
 	case strings.HasSuffix(base, "W") && !hasStep:
 		if !f.allows('W') {
-			return fmt.Errorf("W is not allowed in this field")
+			return fmt.Errorf("%q: W is not allowed in this field", base)
 		}
 		if _, ok := f.value(strings.TrimSuffix(base, "W")); !ok {
 			return fmt.Errorf("%q: want a day %s before W", base, f.rangeText())

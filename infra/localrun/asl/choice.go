@@ -1,5 +1,7 @@
 package asl
 
+//lint:file-ignore ST1005 ASL field names are case-sensitive (Next, Retry, Choices), and an error starts with the field it names, as the StartAt and TimeoutSeconds ones do
+
 import (
 	"encoding/json"
 	"fmt"

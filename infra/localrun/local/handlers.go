@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -25,8 +24,8 @@ type Handler = asl.Handler
 // Catch clauses match and which end up in the state's error output.
 type TaskError = asl.TaskError
 
-// The resource ARNs Handlers serves, in the "aws" partition. See
-// [NormalizeResource] for other partitions.
+// The resource ARNs Handlers serves, in the "aws" partition, the one the
+// local run resolves templates in.
 const (
 	// ResourceProcessingJob runs a SageMaker processing job to completion.
 	ResourceProcessingJob = "arn:aws:states:::sagemaker:createProcessingJob.sync"
@@ -90,9 +89,7 @@ type Config struct {
 }
 
 // Handlers returns the local handlers keyed by resource ARN in the "aws"
-// partition (the Resource* constants). Definitions synthesized for another
-// partition (aws-cn, aws-us-gov) name the same integrations with a different
-// partition; look those up with [Lookup], which normalizes the partition.
+// partition (the Resource* constants).
 //
 // The handlers share cfg and are safe for concurrent use, as Parallel and
 // Map states need.
@@ -108,25 +105,6 @@ func Handlers(cfg Config) map[string]Handler {
 		ResourceDescribeModelPackage: s.describeModelPackage,
 		ResourceUpdateModelPackage:   s.updateModelPackage,
 	}
-}
-
-// NormalizeResource rewrites a Step Functions integration ARN of any
-// partition, "arn:<partition>:states:::<service>:<action>", to the "aws"
-// partition, the form Handlers uses as keys. Other strings are returned
-// unchanged.
-func NormalizeResource(resource string) string {
-	parts := strings.SplitN(resource, ":", 3)
-	if len(parts) == 3 && parts[0] == "arn" && strings.HasPrefix(parts[2], "states:::") {
-		return "arn:aws:" + parts[2]
-	}
-	return resource
-}
-
-// Lookup finds the handler for resource in handlers, whatever the ARN's
-// partition.
-func Lookup(handlers map[string]Handler, resource string) (Handler, bool) {
-	h, ok := handlers[NormalizeResource(resource)]
-	return h, ok
 }
 
 // service is the state the handlers share.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -200,12 +199,8 @@ func runTests(m *testing.M) int {
 			return 1
 		}
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
 	fakeJob = filepath.Join(dir, "fakejob")
-	cmd := exec.Command(goTool, "build", "-o", fakeJob, ".")
+	cmd := exec.Command("go", "build", "-o", fakeJob, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,19 +48,6 @@ func TestPublishReportsToOnPublish(t *testing.T) {
 		{Execution: "exec-1", State: "S", TopicArn: "ref-topic", Subject: "ML pipeline: done", Message: "all good"},
 		{Execution: "exec-1", State: "S", TopicArn: "ref-topic", Message: `{"a":1}`},
 	}, got, "accepted messages only, in order")
-}
-
-func TestLookupNormalizesPartition(t *testing.T) {
-	e := newTestEnv(t)
-	assert.Len(t, e.handlers, 8)
-	h, ok := Lookup(e.handlers, "arn:aws-cn:states:::sns:publish")
-	require.True(t, ok)
-	_, err := h(context.Background(), Call{Parameters: map[string]any{"TopicArn": "t", "Message": "m"}})
-	require.NoError(t, err)
-	assert.Equal(t, "notify: m\n", e.notify.String())
-	_, ok = Lookup(e.handlers, "arn:aws:states:::lambda:invoke")
-	assert.False(t, ok)
-	assert.Equal(t, ResourceTrainingJob, NormalizeResource("arn:aws-us-gov:states:::sagemaker:createTrainingJob.sync"))
 }
 
 func TestTaskErrorMessage(t *testing.T) {

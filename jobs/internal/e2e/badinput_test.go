@@ -437,7 +437,7 @@ func badCases() []badCase {
 			want: "model ", stderr: `entry "x/../model.json" is a second model.json`},
 		{family: "model", name: "model packed inside a folder", job: "infer",
 			setup: packed(func(file string) []string { return []string{"model/" + file} }, 0),
-			want:  "model ", stderr: "model.json is in folder model/ of the archive; SageMaker extracts the archive into /opt/ml/model, so pack the files at the top level: tar czf model.tar.gz -C model ."},
+			want:  "model ", stderr: "model.json is in folder model/ of the archive; SageMaker extracts the archive into /opt/ml/model, so pack the files at the top level, for example with \"tar czf model.tar.gz -C model .\""},
 
 		// Bad flags.
 		{family: "flags", name: "negative -workers", job: "infer", setup: score(lines(3), "-workers", "-5"),

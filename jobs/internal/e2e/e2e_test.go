@@ -57,7 +57,7 @@ func TestMain(m *testing.M) {
 	cover := coverJobs()
 	for _, job := range jobs {
 		bin[job] = filepath.Join(dir, job)
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), append(append([]string{"build"}, cover...), "-o", bin[job], "../../"+job)...).CombinedOutput()
+		out, err := exec.Command("go", append(append([]string{"build"}, cover...), "-o", bin[job], "../../"+job)...).CombinedOutput()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", job, err, out)
 			os.Exit(1)

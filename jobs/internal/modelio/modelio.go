@@ -282,7 +282,7 @@ func readArchive(r io.Reader) (map[string][]byte, error) {
 	}
 	if !hasModel(files) && nested != "" {
 		dir := path.Dir(nested)
-		return nil, fmt.Errorf("%s is in folder %s/ of the archive; SageMaker extracts the archive into /opt/ml/model, so pack the files at the top level: tar czf %s -C %s .", path.Base(nested), dir, ArchiveFile, dir)
+		return nil, fmt.Errorf("%s is in folder %s/ of the archive; SageMaker extracts the archive into /opt/ml/model, so pack the files at the top level, for example with %q", path.Base(nested), dir, "tar czf "+ArchiveFile+" -C "+dir+" .")
 	}
 	return files, nil
 }
