@@ -424,7 +424,7 @@ func TestDrillCorruptedModel(t *testing.T) {
 			corrupt: func(t *testing.T, archive []byte) []byte {
 				return replaceInArchive(t, archive, "model.json", []byte(`{"learner": {"gradient_booster": `))
 			},
-			reason: `^model /\S+/processing/model: model: invalid JSON`,
+			reason: `^model /\S+/processing/model: model\.json: model: invalid JSON`,
 		},
 	}
 	for _, tt := range tests {
