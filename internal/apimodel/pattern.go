@@ -145,47 +145,43 @@ func translateRE(java string) (*regexp.Regexp, error) {
 // groupEnd returns the index of the ')' that closes a group whose body
 // starts at s[0], or -1.
 func groupEnd(s string) int {
-	depth, inClass := 0, false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\':
-			i++
-		case inClass:
-			inClass = c != ']'
-		case c == '[':
-			inClass = true
-		case c == '(':
-			depth++
-		case c == ')':
-			if depth == 0 {
-				return i
-			}
-			depth--
-		}
-	}
-	return -1
+	return scanGroups(s, func(c byte, depth int) bool { return c == ')' && depth == 0 })
 }
 
 // topLevelAlternation reports whether a '|' separates whole alternatives.
 func topLevelAlternation(s string) bool {
+	return scanGroups(s, func(c byte, depth int) bool { return c == '|' && depth == 0 }) >= 0
+}
+
+// scanGroups walks s outside escapes and character classes and returns the
+// index of the first character c for which stop(c, depth) holds, depth
+// being the group nesting just before c, or -1.
+func scanGroups(s string, stop func(c byte, depth int) bool) int {
 	depth, inClass := 0, false
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
+		c := s[i]
+		switch {
 		case c == '\\':
 			i++
+			continue
 		case inClass:
 			inClass = c != ']'
+			continue
 		case c == '[':
 			inClass = true
-		case c == '(':
+			continue
+		}
+		if stop(c, depth) {
+			return i
+		}
+		switch c {
+		case '(':
 			depth++
-		case c == ')':
+		case ')':
 			depth--
-		case c == '|' && depth == 0:
-			return true
 		}
 	}
-	return false
+	return -1
 }
 
 // posixClasses are Java's POSIX \p{...} classes (US-ASCII only, as in
