@@ -16,16 +16,18 @@ import (
 )
 
 // tinyModel is a minimal valid model: one tree, a split and two leaves.
-// Small seeds let the fuzzer reach the validation code quickly.
-const tinyModel = `{"learner":{"attributes":{},"feature_names":[],"feature_types":[],` +
-	`"gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1","num_trees":"1","size_leaf_vector":"0"},` +
-	`"tree_info":[0],"trees":[{"base_weights":[0E0,-1E0,1E0],"categories":[],"categories_nodes":[],` +
-	`"categories_segments":[],"categories_sizes":[],"default_left":[1,0,0],"id":0,"left_children":[1,-1,-1],` +
-	`"loss_changes":[1E0,0E0,0E0],"parents":[2147483647,0,0],"right_children":[2,-1,-1],` +
-	`"split_conditions":[5E-1,-1E-1,1E-1],"split_indices":[1,0,0],"split_type":[0,0,0],"sum_hessian":[2E0,1E0,1E0],` +
-	`"tree_param":{"num_deleted":"0","num_feature":"2","num_nodes":"3","size_leaf_vector":"0"}}]},"name":"gbtree"},` +
-	`"learner_model_param":{"base_score":"5E-1","boost_from_average":"1","num_class":"0","num_feature":"2","num_target":"1"},` +
-	`"objective":{"name":"binary:logistic","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[1,7,4]}`
+// Small seeds let the fuzzer reach the validation code quickly. The
+// archive reader's fuzz seeds (package modelio) use the same file.
+var tinyModel = readTinyModel("testdata/tiny-model.json")
+
+// readTinyModel reads the shared tiny model at path.
+func readTinyModel(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimSpace(string(b))
+}
 
 // FuzzReadJSON feeds ReadJSON arbitrary bytes. It must never panic; an
 // error must say "model:"; a model it accepts must predict without

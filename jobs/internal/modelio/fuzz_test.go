@@ -6,20 +6,10 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"hash/crc32"
+	"os"
+	"strings"
 	"testing"
 )
-
-// tinyModel is a valid XGBoost JSON model of one tree of three nodes, small
-// enough for the fuzzer to mutate quickly.
-const tinyModel = `{"learner":{"attributes":{},"feature_names":[],"feature_types":[],` +
-	`"gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1","num_trees":"1","size_leaf_vector":"0"},` +
-	`"tree_info":[0],"trees":[{"base_weights":[0E0,-1E0,1E0],"categories":[],"categories_nodes":[],` +
-	`"categories_segments":[],"categories_sizes":[],"default_left":[1,0,0],"id":0,"left_children":[1,-1,-1],` +
-	`"loss_changes":[1E0,0E0,0E0],"parents":[2147483647,0,0],"right_children":[2,-1,-1],` +
-	`"split_conditions":[5E-1,-1E-1,1E-1],"split_indices":[1,0,0],"split_type":[0,0,0],"sum_hessian":[2E0,1E0,1E0],` +
-	`"tree_param":{"num_deleted":"0","num_feature":"2","num_nodes":"3","size_leaf_vector":"0"}}]},"name":"gbtree"},` +
-	`"learner_model_param":{"base_score":"5E-1","boost_from_average":"1","num_class":"0","num_feature":"2","num_target":"1"},` +
-	`"objective":{"name":"binary:logistic","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[1,7,4]}`
 
 // tarOnly packs entries into an uncompressed tar archive.
 func tarOnly(t testing.TB, entries ...entry) []byte {
@@ -64,6 +54,13 @@ func storedGzip(data []byte) []byte {
 // mutations reach the tar layer and the reader's own checks), or with gz
 // set the bytes of the .tar.gz file itself.
 func FuzzReadArchive(f *testing.F) {
+	// A valid model of one tree of three nodes, small enough for the
+	// fuzzer to mutate quickly: package gbt's fuzz seed.
+	raw, err := os.ReadFile("../gbt/testdata/tiny-model.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	tinyModel := strings.TrimSpace(string(raw))
 	schema := `{"columns": [{"name": "a", "type": "numeric"}, {"name": "b", "type": "numeric"}, {"name": "y", "type": "numeric"}], "target": "y", "task": "regression"}`
 	seeds := [][]entry{
 		{{name: ModelFile, data: tinyModel}, {name: MetadataFile, data: `{"num_trees": 1}`}, {name: SchemaFile, data: schema}},
