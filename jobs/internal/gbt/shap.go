@@ -76,6 +76,21 @@ func unwindPath(path []pathElement, depth, k int) {
 	}
 }
 
+// children returns the child of split node that a row with value x
+// follows (hot) and the other one (cold): left when x < threshold, as in
+// XGBoost, and a missing (NaN) x the node's default direction.
+func (t *tree) children(node int32, x float32) (hot, cold int32) {
+	hot, cold = t.left[node], t.right[node]
+	if x != x {
+		if t.defaultLeft[node] == 0 {
+			hot, cold = cold, hot
+		}
+	} else if !(x < t.cond[node]) {
+		hot, cold = cold, hot
+	}
+	return hot, cold
+}
+
 // unwoundSum is the total weight path[:depth+1] would have with element k
 // removed, without removing it.
 func unwoundSum[F float](path []pathElem[F], depth, k int) F {
@@ -113,15 +128,7 @@ func (t *tree) treeShap(row []float32, phi []float64, node int32, parent []pathE
 		return
 	}
 	split := t.feature[node]
-	x := row[split]
-	hot, cold := t.left[node], t.right[node]
-	if x != x {
-		if t.defaultLeft[node] == 0 {
-			hot, cold = cold, hot
-		}
-	} else if !(x < t.cond[node]) {
-		hot, cold = cold, hot
-	}
+	hot, cold := t.children(node, row[split])
 	cover := t.sumHess[node]
 	inZero, inOne := float32(1), float32(1)
 	// A feature already on the path is taken off and put back below
@@ -217,15 +224,7 @@ func (st *shapTable) add(t *tree, row []float32, phi []float64, stack []shapFram
 			node, pattern = stack[sp].node, stack[sp].pattern
 			continue
 		}
-		x := row[t.feature[node]]
-		hot, cold := t.left[node], t.right[node]
-		if x != x {
-			if t.defaultLeft[node] == 0 {
-				hot, cold = cold, hot
-			}
-		} else if !(x < t.cond[node]) {
-			hot, cold = cold, hot
-		}
+		hot, cold := t.children(node, row[t.feature[node]])
 		// The row follows a feature only if it follows all its splits.
 		bit := uint32(1) << st.elem[node]
 		stack[sp] = shapFrame{cold, pattern &^ bit}
