@@ -189,6 +189,26 @@ func TestRunRejectsANonNumericThreshold(t *testing.T) {
 	}
 }
 
+// recordingExecutor runs definitions with every resource of the local
+// stand-ins answered at once: each call's state name is appended to
+// *calls, and the call fails with fail's error when fail returns one.
+func recordingExecutor(calls *[]string, fail func(asl.Call) error) *asl.Executor {
+	exec := &asl.Executor{Handlers: map[string]asl.Handler{}}
+	for _, r := range []string{local.ResourcePublish, local.ResourceProcessingJob, local.ResourceTrainingJob, local.ResourceGetObject,
+		local.ResourceCreateModelPackage, local.ResourceListModelPackages, local.ResourceDescribeModelPackage} {
+		exec.Handlers[r] = func(_ context.Context, c asl.Call) (any, error) {
+			*calls = append(*calls, c.StateName)
+			if fail != nil {
+				if err := fail(c); err != nil {
+					return nil, err
+				}
+			}
+			return map[string]any{"MessageId": "1"}, nil
+		}
+	}
+	return exec
+}
+
 // TestExecutionNamesSageMakerRejectsFailAtOnce: an execution name with a
 // character SageMaker rejects in tag values fails both state machines
 // before their first job, instead of after the retries of that job.
@@ -199,14 +219,7 @@ func TestExecutionNamesSageMakerRejectsFailAtOnce(t *testing.T) {
 		sm, err := asl.Parse(defs[kind])
 		require.NoError(t, err)
 		var calls []string
-		exec := &asl.Executor{Handlers: map[string]asl.Handler{}}
-		for _, r := range []string{local.ResourcePublish, local.ResourceProcessingJob, local.ResourceTrainingJob, local.ResourceGetObject,
-			local.ResourceCreateModelPackage, local.ResourceListModelPackages, local.ResourceDescribeModelPackage} {
-			exec.Handlers[r] = func(_ context.Context, c asl.Call) (any, error) {
-				calls = append(calls, c.StateName)
-				return map[string]any{"MessageId": "1"}, nil
-			}
-		}
+		exec := recordingExecutor(&calls, nil)
 		for _, name := range []string{"run-(1)", "it's", "now!"} {
 			calls = nil
 			res, err := exec.Run(context.Background(), sm, name, map[string]any{})
@@ -228,17 +241,12 @@ func TestUnknownInputFieldsFailAtOnce(t *testing.T) {
 	sm, err := asl.Parse(defs["training"])
 	require.NoError(t, err)
 	var calls []string
-	exec := &asl.Executor{Handlers: map[string]asl.Handler{}}
-	for _, r := range []string{local.ResourcePublish, local.ResourceProcessingJob, local.ResourceTrainingJob, local.ResourceGetObject,
-		local.ResourceCreateModelPackage, local.ResourceListModelPackages, local.ResourceDescribeModelPackage} {
-		exec.Handlers[r] = func(_ context.Context, c asl.Call) (any, error) {
-			calls = append(calls, c.StateName)
-			if c.StateName == "Preprocess" {
-				return nil, &local.TaskError{Name: "Stop", Cause: "stopped after the input was accepted"}
-			}
-			return map[string]any{"MessageId": "1"}, nil
+	exec := recordingExecutor(&calls, func(c asl.Call) error {
+		if c.StateName == "Preprocess" {
+			return &local.TaskError{Name: "Stop", Cause: "stopped after the input was accepted"}
 		}
-	}
+		return nil
+	})
 	for _, tt := range []struct {
 		input map[string]any
 		shown string // the input as the cause shows it; empty: accepted
