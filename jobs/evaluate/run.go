@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/explain"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
@@ -14,7 +15,6 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/metrics"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/report"
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
 )
 
 const about = `Scores a model (a model directory, a model.tar.gz, or a directory holding

@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/explain"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
 )
 
 const about = `Batch inference: scores raw CSV files (the layout of the schema stored with

@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
 )
 
 var abalone = filepath.Join("..", "..", "data", "abalone")

@@ -6,11 +6,11 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
 )
 
 const about = `Reads raw CSV files through a data schema, splits them into seeded

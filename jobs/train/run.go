@@ -14,13 +14,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/atomicfile"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
 	"github.com/mlpipeline-go/mlpipeline/jobs/trainconfig"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

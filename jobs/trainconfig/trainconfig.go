@@ -9,8 +9,8 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
 )
 
 // MaxInstanceCount is the number of instances the train job runs on: it

@@ -26,7 +26,7 @@ import (
 //     LocalPath, all below /opt/ml/processing/, and /opt/ml/output/message for
 //     the job's exit message. The page does not say that /opt/ml/output
 //     exists before the job starts, so it is not created: the job creates it
-//     (jobs/internal/sagemaker.WriteFailure does).
+//     (internal/sagemaker.WriteFailure does).
 //   - Training: "How Amazon SageMaker Provides Training Information"
 //     (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-running-container.html):
 //     /opt/ml/input/config/hyperparameters.json, inputdataconfig.json and

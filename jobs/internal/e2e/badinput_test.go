@@ -475,7 +475,7 @@ func badCases() []badCase {
 var outputFlag = map[string]string{"preprocess": "-output", "train": "-model-dir", "evaluate": "-output", "infer": "-output"}
 
 // failureFile is where SageMaker reads each job's failure reason below
-// the contract's root (jobs/internal/sagemaker: Kind.FailurePath).
+// the contract's root (internal/sagemaker: Kind.FailurePath).
 var failureFile = map[string]string{
 	"preprocess": filepath.Join("output", "message"),
 	"train":      filepath.Join("output", "failure"),

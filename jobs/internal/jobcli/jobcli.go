@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 )
 
 // Command is the command line of one job binary.

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mlpipeline-go/mlpipeline/jobs/internal/sagemaker"
+	"github.com/mlpipeline-go/mlpipeline/internal/sagemaker"
 )
 
 func TestHelpListsFlags(t *testing.T) {
