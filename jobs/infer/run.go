@@ -38,7 +38,14 @@ reached twice fails the job. A gzipped file (by content, whatever its name)
 is read as the CSV it holds: a.csv.gz gives -output/a.csv.gz.out. From a
 model.tar.gz only the model's files at its top level are read, within limits
 (512 MiB for the model, 1 GiB uncompressed for the whole archive, 1000
-entries).`
+entries).
+When the model has the training data's baseline (statistics.json and
+constraints.json), the same pass compares each feature's distribution over
+the scored rows with it (population stability index, missing-rate increase,
+share of unseen categories) and writes -output/drift/HOST/drift.json,
+drift.html (a plot per drifted feature) and summary.json, HOST being the
+instance (algo-1 alone); -drift=false turns this off, and a model without a
+baseline gets no drift report.`
 
 // Suffixes of the output files.
 const (
@@ -57,6 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	threshold := cmd.Flags.Float64("threshold", 0.5, "probability at or above which a binary prediction is 1")
 	workers := cmd.Flags.Int("workers", 0, "parallel workers (0: one per core)")
 	attributions := cmd.Flags.Bool("attributions", false, "add each row's exact TreeSHAP attribution per schema column (shap_<column>, one-hot features summed into their column) and the expected value (shap_expected_value), in the model's raw score units (log-odds for binary classification); a row's attributions add up to its raw score")
+	driftCheck := cmd.Flags.Bool("drift", true, "compare the scored rows with the model's training baseline and write the drift report under -output/"+driftDir)
 	if err := cmd.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +89,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("model %s has no %s and %s; valid: a model directory written by the train job", *modelPath, modelio.PreprocessorFile, modelio.SchemaFile)
 	}
 	bundle.Model.SetThreads(1) // the workers already use every core
+	var dr *drift
+	if *driftCheck {
+		if dr, err = newDrift(bundle, *modelPath, stdout); err != nil {
+			return err
+		}
+	}
 	files, err := features.Inputs(*input)
 	if errors.Is(err, features.ErrNoDataFiles) {
 		// ShardedByS3Key gives an instance no file at all when the input
@@ -102,6 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		threshold: *threshold,
 		workers:   *workers,
 		explain:   *attributions,
+		drift:     dr,
 	}
 	if s.explain {
 		if s.cols, err = explain.ColumnsOf(bundle.Model, bundle.Preprocessor, nil); err != nil {
@@ -147,9 +162,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		// upload; header-only predictions would hide that as a success.
 		return fmt.Errorf("no rows to score: input %s has %d %s and no data rows; valid: at least one data row", *input, len(files), plural(len(files), "file", "files"))
 	}
+	driftNote, err := dr.write(&outputs, *output, p.ProcessingResourceConfig())
+	if err != nil {
+		return err
+	}
 	if err := outputs.Commit(); err != nil {
 		return err
 	}
+	fmt.Fprint(stdout, driftNote)
 	fmt.Fprintf(stdout, "infer: %d files, %d rows scored, %d rejected; predictions in %s\n", len(files), total, rejected, *output)
 	return nil
 }

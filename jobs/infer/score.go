@@ -13,6 +13,7 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/explain"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/monitor"
 )
 
 // chunkBytes is how much of a file one worker scores at a time: large enough
@@ -46,6 +47,9 @@ type scorer struct {
 	// which features make which column.
 	explain bool
 	cols    explain.Columns
+	// drift counts the scored rows against the training baseline; nil
+	// without a drift check.
+	drift *drift
 	// chunks are the chunk buffers, made by the first file and reused by
 	// the next ones; a file that fails leaves them to its goroutines.
 	chunks []*chunk
@@ -83,6 +87,8 @@ type worker struct {
 	contribs, attr []float64
 	ids            []byte // the batch's id fields, back to back
 	idEnd          []int  // where each row's id ends in ids
+	// drift counts this worker's rows; nil without a drift check.
+	drift *monitor.Counts
 }
 
 // scoreFile scores the CSV in r, named name in messages, writing the
@@ -154,7 +160,8 @@ func (s *scorer) scoreFile(ctx context.Context, r io.Reader, name string, out, r
 	var wg sync.WaitGroup
 	for range s.workers {
 		wg.Go(func() {
-			w := &worker{}
+			w := &worker{drift: s.drift.counts()}
+			defer s.drift.merge(w.drift)
 			for c := range jobs {
 				rd := first
 				if c.seq > 0 {
@@ -297,6 +304,9 @@ func (s *scorer) scoreChunk(w *worker, rd *dataset.Reader, name string, c *chunk
 			c.rejected = appendCSVField(c.rejected, []byte(rowErr.Error()))
 			c.rejected = append(c.rejected, '\n')
 			continue
+		}
+		if w.drift != nil {
+			w.drift.Add(rec)
 		}
 		if id >= 0 {
 			ids = append(ids, rec.Raw[id]...)

@@ -11,6 +11,7 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/monitor"
 )
 
 const about = `Reads raw CSV files through a data schema, splits them into seeded
@@ -21,6 +22,9 @@ least frequent ones beyond a column's maxCategories, default 100, with a
 warning) and writes under -output:
   train/train.csv, validation/validation.csv, test/test.csv   header-less, target first
   preprocessor/preprocessor.json, preprocessor/schema.json    for training and inference
+  preprocessor/statistics.json, preprocessor/constraints.json the training rows' baseline in
+                                                              SageMaker Model Monitor's layouts,
+                                                              for drift checks at inference
   profile/profile.json                                        training data profile
 An -input or -test-input folder is read with its subfolders (nested S3 keys),
 files in the byte order of their relative path (2024/b.csv before a.csv);
@@ -29,13 +33,15 @@ folder reached twice fails the job. A gzipped file (by content, whatever its
 name) is read as the CSV it holds.`
 
 // Output file names below -output, one folder per SageMaker processing output.
-var outputs = struct{ train, validation, test, preprocessor, schema, profile string }{
+var outputs = struct{ train, validation, test, preprocessor, schema, profile, statistics, constraints string }{
 	train:        filepath.Join("train", "train.csv"),
 	validation:   filepath.Join("validation", "validation.csv"),
 	test:         filepath.Join("test", "test.csv"),
 	preprocessor: filepath.Join("preprocessor", "preprocessor.json"),
 	schema:       filepath.Join("preprocessor", "schema.json"),
 	profile:      filepath.Join("profile", "profile.json"),
+	statistics:   filepath.Join("preprocessor", monitor.StatisticsFile),
+	constraints:  filepath.Join("preprocessor", monitor.ConstraintsFile),
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
@@ -131,6 +137,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	profile := features.NewProfile(table, split.Train)
 	if err := write(outputs.profile, profile.WriteJSON); err != nil {
+		return err
+	}
+	baseline := monitor.NewBaseline(table, split.Train, *seed)
+	if err := write(outputs.statistics, baseline.Statistics.WriteJSON); err != nil {
+		return err
+	}
+	if err := write(outputs.constraints, baseline.Constraints.WriteJSON); err != nil {
 		return err
 	}
 	if err := files.Commit(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/jobcli"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/modelio"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/monitor"
 	"github.com/mlpipeline-go/mlpipeline/jobs/trainconfig"
 )
 
@@ -33,7 +34,8 @@ ignored: _tuning_objective_metric (automatic model tuning) and every name
 starting with sagemaker_ (sagemaker_program, sagemaker_submit_directory,
 sagemaker_container_log_level, sagemaker_job_name, sagemaker_region, ...). Prints one line per round, e.g. "[7]	train-rmse:2.1	validation-rmse:2.3",
 and writes model.json (XGBoost JSON), preprocessor.json, schema.json and
-metadata.json to -model-dir.`
+metadata.json to -model-dir, with statistics.json and constraints.json (the
+training data's baseline) when -preprocessor has them.`
 
 // hpFlags collects repeated -hp name=value flags.
 type hpFlags map[string]string
@@ -56,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	channel := func(name string) string { return filepath.Join(p.Root, "input", "data", name) }
 	trainPath := cmd.Flags.String("train", channel("train"), "train split `file or directory`")
 	validPath := cmd.Flags.String("validation", channel("validation"), "validation split `file or directory`")
-	prepDir := cmd.Flags.String("preprocessor", channel("preprocessor"), "`directory` with preprocessor.json and schema.json from preprocess")
+	prepDir := cmd.Flags.String("preprocessor", channel("preprocessor"), "`directory` with preprocessor.json and schema.json from preprocess (and statistics.json and constraints.json, copied into the model)")
 	hpPath := cmd.Flags.String("hyperparameters", p.Hyperparameters(), "hyperparameters.json `file` (absent: defaults)")
 	resourcePath := cmd.Flags.String("resource-config", p.ResourceConfig(), "resourceconfig.json `file` (absent: one host)")
 	modelDir := cmd.Flags.String("model-dir", p.Model(), "model output `directory`")
@@ -85,6 +87,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	prep, err := features.LoadPreprocessor(filepath.Join(*prepDir, modelio.PreprocessorFile), schema)
 	if err != nil {
 		return err
+	}
+	// The training rows' baseline, packaged with the model for inference's
+	// drift check; data preprocessed before baselines existed has none.
+	baseline, err := monitor.Load(*prepDir)
+	if err != nil {
+		return err
+	}
+	if baseline != nil {
+		if _, err := monitor.New(baseline.Statistics, schema); err != nil {
+			return err
+		}
 	}
 	hp, err := sagemaker.ReadHyperparameters(*hpPath)
 	if err != nil {
@@ -145,9 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		Versions:        map[string]string{"go": runtime.Version(), "model_format": "xgboost-json-1.7", "preprocessor_format": strconv.Itoa(features.FormatVersion)},
 	}
 
-	var files atomicfile.Set
-	defer files.Abort()
-	for name, fill := range map[string]func(io.Writer) error{
+	outputs := map[string]func(io.Writer) error{
 		modelio.ModelFile:        model.WriteJSON,
 		modelio.PreprocessorFile: prep.WriteJSON,
 		modelio.SchemaFile:       schema.WriteJSON,
@@ -156,7 +167,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			enc.SetIndent("", "  ")
 			return enc.Encode(meta)
 		},
-	} {
+	}
+	if baseline != nil {
+		outputs[modelio.StatisticsFile] = baseline.Statistics.WriteJSON
+		outputs[modelio.ConstraintsFile] = baseline.Constraints.WriteJSON
+	}
+	var files atomicfile.Set
+	defer files.Abort()
+	for name, fill := range outputs {
 		f, err := files.Create(filepath.Join(*modelDir, name))
 		if err != nil {
 			return err

@@ -1,7 +1,7 @@
 // Package modelio reads and writes the model directory the train job leaves
 // in /opt/ml/model (which SageMaker packs into model.tar.gz): the trees in
-// XGBoost's JSON or UBJSON model format, the fitted preprocessor, the data schema and
-// a metadata file. It reads a directory, a model.tar.gz, or a directory
+// XGBoost's JSON or UBJSON model format, the fitted preprocessor, the data schema,
+// the training data's baseline (package monitor) and a metadata file. It reads a directory, a model.tar.gz, or a directory
 // holding a model.tar.gz, and checks that the parts agree.
 package modelio
 
@@ -20,6 +20,7 @@ import (
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/dataset"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/features"
 	"github.com/mlpipeline-go/mlpipeline/jobs/internal/gbt"
+	"github.com/mlpipeline-go/mlpipeline/jobs/internal/monitor"
 )
 
 // File names inside a model directory.
@@ -40,12 +41,18 @@ const (
 	SchemaFile = "schema.json"
 	// MetadataFile holds Metadata.
 	MetadataFile = "metadata.json"
+	// StatisticsFile and ConstraintsFile hold the training data's
+	// baseline in SageMaker Model Monitor's layouts; a model trained
+	// before baselines existed, or by SageMaker's built-in XGBoost, has
+	// neither.
+	StatisticsFile  = monitor.StatisticsFile
+	ConstraintsFile = monitor.ConstraintsFile
 	// ArchiveFile is the archive SageMaker makes of a model directory.
 	ArchiveFile = "model.tar.gz"
 )
 
 // Limits on what Load reads. A model archive holds a few files (the train
-// job writes the four above, SageMaker's built-in XGBoost one); the limits
+// job writes the six above, SageMaker's built-in XGBoost one); the limits
 // leave ample room for real models and stop a damaged or hostile archive,
 // such as a few megabytes of gzip that expand to gigabytes, before it
 // costs memory or time. Sizes are uncompressed bytes as the tar headers
@@ -63,6 +70,11 @@ const (
 	// MaxSmallFileBytes bounds schema.json and metadata.json (which lists
 	// the feature names).
 	MaxSmallFileBytes = 16 << 20
+	// MaxBaselineFileBytes bounds statistics.json and constraints.json:
+	// a numeric column's KLL sketch keeps about 5,700 values (some 120 kB
+	// of JSON), a categorical column lists up to its category limit of
+	// values, so 64 MiB holds some 500 numeric columns.
+	MaxBaselineFileBytes = 64 << 20
 	// MaxArchiveBytes bounds the sum of all entries of a model.tar.gz,
 	// the ones Load skips included, since skipping still decompresses them.
 	MaxArchiveBytes = 1 << 30
@@ -80,10 +92,12 @@ var fileLimits = map[string]int64{
 	PreprocessorFile: MaxPreprocessorFileBytes,
 	SchemaFile:       MaxSmallFileBytes,
 	MetadataFile:     MaxSmallFileBytes,
+	StatisticsFile:   MaxBaselineFileBytes,
+	ConstraintsFile:  MaxBaselineFileBytes,
 }
 
 // fileNames lists the keys of fileLimits in a fixed order.
-var fileNames = []string{ModelFile, UBJSONModelFile, BuiltinModelFile, PreprocessorFile, SchemaFile, MetadataFile}
+var fileNames = []string{ModelFile, UBJSONModelFile, BuiltinModelFile, PreprocessorFile, SchemaFile, MetadataFile, StatisticsFile, ConstraintsFile}
 
 // modelFiles lists the names a model may have, in the order Load prefers
 // them when there are several.
@@ -128,6 +142,8 @@ type Bundle struct {
 	Schema       *dataset.Schema
 	Preprocessor *features.Preprocessor
 	Metadata     *Metadata
+	// Baseline is the training data's baseline, when the model has one.
+	Baseline *monitor.Baseline
 }
 
 // Load reads the model at path: a model directory, a model.tar.gz, or a
@@ -351,11 +367,38 @@ func parse(files map[string][]byte) (*Bundle, error) {
 			return nil, fmt.Errorf("the preprocessor makes %d features, the model takes %d; valid: the preprocessor the model was trained with", got, want)
 		}
 	}
+	if b.Baseline, err = parseBaseline(files, b.Schema); err != nil {
+		return nil, err
+	}
 	if data, ok := files[MetadataFile]; ok {
 		b.Metadata = &Metadata{}
 		if err := json.Unmarshal(data, b.Metadata); err != nil {
 			return nil, fmt.Errorf("%s: %w", MetadataFile, err)
 		}
+	}
+	return b, nil
+}
+
+// parseBaseline reads the baseline files, both or neither, and checks
+// that the statistics cover the schema's features.
+func parseBaseline(files map[string][]byte, s *dataset.Schema) (*monitor.Baseline, error) {
+	stats, hasStats := files[StatisticsFile]
+	cons, hasCons := files[ConstraintsFile]
+	if !hasStats && !hasCons {
+		return nil, nil
+	}
+	if !hasStats || !hasCons {
+		return nil, fmt.Errorf("%s and %s come together, only one is there; valid: both (as the train job writes them) or neither", StatisticsFile, ConstraintsFile)
+	}
+	if s == nil {
+		return nil, fmt.Errorf("%s without %s: the baseline cannot be checked", StatisticsFile, SchemaFile)
+	}
+	b, err := monitor.Parse(stats, cons)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := monitor.New(b.Statistics, s); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
