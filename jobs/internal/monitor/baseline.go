@@ -556,12 +556,22 @@ func checkFeature(f FeatureStatistics) error {
 	case f.InferredType != String && f.InferredType != Integral && f.InferredType != Fractional:
 		return fmt.Errorf("inferred_type = %q; valid: %s, %s or %s", f.InferredType, Integral, Fractional, String)
 	}
+	if f.StringStatistics != nil {
+		for _, b := range f.StringStatistics.Distribution.Categorical.Buckets {
+			if !(b.Count >= 0) {
+				return fmt.Errorf("category %q's count %g is invalid; valid: 0 or more", b.Value, b.Count)
+			}
+		}
+	}
 	if f.NumericalStatistics == nil {
 		return nil
 	}
 	b := f.NumericalStatistics.Distribution.KLL.Buckets
-	for j := 1; j < len(b); j++ {
-		if !(b[j].LowerBound > b[j-1].LowerBound) {
+	for j := range b {
+		if !(b[j].Count >= 0) {
+			return fmt.Errorf("kll bucket %d's count %g is invalid; valid: 0 or more", j, b[j].Count)
+		}
+		if j > 0 && !(b[j].LowerBound > b[j-1].LowerBound) {
 			return fmt.Errorf("kll bucket %d's lower_bound %g does not exceed bucket %d's %g; valid: buckets in ascending order", j, b[j].LowerBound, j-1, b[j-1].LowerBound)
 		}
 	}
