@@ -166,6 +166,24 @@ func TestAbalonePipeline(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotZero(t, info.Size(), f)
 	}
+	// The baseline goes from preprocess through the model to infer, which
+	// finds no drift in the data the model was trained on.
+	for _, f := range []string{"statistics.json", "constraints.json"} {
+		written, err := os.ReadFile(filepath.Join(dir, "preprocess", "preprocessor", f))
+		require.NoError(t, err)
+		packaged, err := os.ReadFile(filepath.Join(dir, "model", f))
+		require.NoError(t, err)
+		assert.Equal(t, written, packaged, "train packages %s as preprocess wrote it", f)
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, "predictions", "drift", "algo-1", "summary.json"))
+	require.NoError(t, err)
+	var drift struct {
+		Drift   bool
+		Drifted []string
+	}
+	require.NoError(t, json.Unmarshal(summary, &drift))
+	assert.False(t, drift.Drift, "scoring the training file: %s", summary)
+	assert.Empty(t, drift.Drifted)
 }
 
 func TestAdultPipeline(t *testing.T) {
