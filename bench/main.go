@@ -1,5 +1,5 @@
-// Command bench measures the Go jobs (preprocess, train, infer, and infer
-// with TreeSHAP attributions) against the typical Python SageMaker peer
+// Command bench measures the Go jobs (preprocess, train, infer with and
+// without its drift check, and infer with TreeSHAP attributions) against the typical Python SageMaker peer
 // (pandas, scikit-learn and XGBoost, in peer.py) on resampled abalone data
 // of several sizes, side by side in one run, and writes results.md and
 // results.svg.
@@ -254,6 +254,8 @@ func benchSize(cfg Config, ds Dataset, bin, peer, cache string) (SizeResult, err
 		{"peer/train", theirs("logs", "train.log"), peerEnv, cfg.Python, peerTrainArgs},
 		{"ours/infer", ours("logs", "infer.log"), nil, job("infer"), []string{
 			"-model", ours("model"), "-input", ds.Dir, "-output", ours("pred")}},
+		{"ours/infer-nodrift", ours("logs", "infer-nodrift.log"), nil, job("infer"), []string{
+			"-model", ours("model"), "-input", ds.Dir, "-output", ours("pred-nodrift"), "-drift=false"}},
 		{"peer/infer", theirs("logs", "infer.log"), peerEnv, cfg.Python, []string{peer, "infer",
 			"--input", ds.Dir, "--preprocessor", theirs("pre", "preprocessor"), "--model", theirs("model"),
 			"--output", theirs("pred"), "--nthread", strconv.Itoa(cfg.Threads)}},
@@ -383,6 +385,7 @@ func medians(samples map[string][]Sample, prefix string) Steps {
 		Preprocess:   Median(samples[prefix+"preprocess"]),
 		Train:        Median(samples[prefix+"train"]),
 		Infer:        Median(samples[prefix+"infer"]),
+		InferNoDrift: Median(samples[prefix+"infer-nodrift"]),
 		Attributions: Median(samples[prefix+"attributions"]),
 	}
 }

@@ -17,6 +17,16 @@ type Steps struct {
 	// Preprocess, Train, Infer and Attributions are the medians of each
 	// step, as processes.
 	Preprocess, Train, Infer, Attributions Sample
+	// InferNoDrift is our infer step with -drift=false, beside Infer
+	// (which checks drift against the model's baseline); zero for the
+	// peer, which has no drift check.
+	InferNoDrift Sample
+}
+
+// DriftOverhead is how much longer our inference takes with the drift
+// check than without, as a share of the time without.
+func (s Steps) DriftOverhead() float64 {
+	return s.Infer.Wall.Seconds()/s.InferNoDrift.Wall.Seconds() - 1
 }
 
 // SizeResult is everything measured on one data set size.
@@ -177,6 +187,10 @@ func (rep *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %d | max \\|Δ prediction\\|, our infer vs XGBoost with our model.json (%d test rows) | %.3g | | |\n",
 			s.Rows, s.TestRows, s.MaxAbsPredDiff)
 		fmt.Fprintf(&b, "| %d | test MSE of our model.json in XGBoost | %.4f | | |\n", s.Rows, s.OurMSEInXGB)
+		fmt.Fprintf(&b, "| %d | our inference without the drift check (-drift=false): time (s), peak RSS (MiB) | %.2f s, %.0f MiB | | |\n",
+			s.Rows, s.Ours.InferNoDrift.Wall.Seconds(), mib(s.Ours.InferNoDrift))
+		fmt.Fprintf(&b, "| %d | time the drift check adds to our inference (median with against median without) | %+.1f%% | | |\n",
+			s.Rows, 100*s.Ours.DriftOverhead())
 		if !s.Attributions {
 			continue
 		}

@@ -14,7 +14,7 @@ func sample() *Report {
 	s := func(sec float64, mib int64) Sample {
 		return Sample{Wall: time.Duration(sec * float64(time.Second)), MaxRSSKB: mib * 1024}
 	}
-	steps := Steps{Preprocess: s(1, 100), Train: s(2, 100), Infer: s(1, 20), Attributions: s(10, 40)}
+	steps := Steps{Preprocess: s(1, 100), Train: s(2, 100), Infer: s(1.1, 20), InferNoDrift: s(1, 19), Attributions: s(10, 40)}
 	small := SizeResult{Rows: 1000000, TestRows: 150000, Ours: steps, Peer: steps, Attributions: true,
 		PeerContribs: 40 * time.Second, PeerLoad: 2 * time.Second, AttrRows: 10000, MaxAbsAttrDiff: 3e-6, MaxAbsBiasDiff: 4e-8, OurMSE: 2.7, PeerMSE: 2.7}
 	big := SizeResult{Rows: 10000000, TestRows: 1500000, Ours: steps, Peer: steps, OurMSE: 2.7, PeerMSE: 2.7}
@@ -29,6 +29,8 @@ func TestMarkdownHasAttributionsOfMeasuredSizesOnly(t *testing.T) {
 		"| 1000000 | attribution step, whole process (s; peer: start-up, loading the features 2.00 s, DMatrix + pred_contribs 40.00 s) | 10.00 | 10.00 | |",
 		"(10000 test rows) | 3e-06 |",
 		"| 1000000 | max \\|Δ expected value\\|, the same rows | 4e-08 |",
+		"| 1000000 | our inference without the drift check (-drift=false): time (s), peak RSS (MiB) | 1.00 s, 19 MiB | | |",
+		"| 1000000 | time the drift check adds to our inference (median with against median without) | +10.0% | | |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown() lacks %q:\n%s", want, md)
