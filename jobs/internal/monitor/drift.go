@@ -71,6 +71,7 @@ type feature struct {
 	offset, n   int // its bins in Counts.bins
 	cuts        []float64
 	index       map[string]int
+	values      [][]byte // the listed values, when few: see lookup
 	labels      []string
 	lower       []float64 // numeric bins' bounds, for the report
 	upper       []float64
@@ -130,6 +131,11 @@ func (f *feature) fromStrings(fs *FeatureStatistics) error {
 		f.labels = append(f.labels, b.Value)
 		f.expected = append(f.expected, b.Count)
 		listed += b.Count
+	}
+	if len(buckets) <= linearLookup {
+		for _, b := range buckets {
+			f.values = append(f.values, []byte(b.Value))
+		}
 	}
 	f.labels = append(f.labels, UnseenBin)
 	total := max(float64(ss.Common.NumPresent), listed)
@@ -217,16 +223,35 @@ func (c *Counts) Add(rec *dataset.Record) {
 		}
 		var b int
 		if f.categorical {
-			var ok bool
-			// The conversion in a map index does not allocate.
-			if b, ok = f.index[string(rec.Raw[f.col])]; !ok {
-				b = f.n - 1
-			}
+			b = f.lookup(rec.Raw[f.col])
 		} else {
 			b = bucketOf(f.cuts, rec.Num[f.col])
 		}
 		c.bins[f.offset+b]++
 	}
+}
+
+// linearLookup is the most listed values a categorical column is looked
+// up in by comparing them in turn, which for a few short values is faster
+// than hashing the value for the map.
+const linearLookup = 8
+
+// lookup returns the bin of a categorical value: its listed value's, or
+// the unseen bin's.
+func (f *feature) lookup(v []byte) int {
+	if f.values != nil || len(f.index) == 0 {
+		for i, w := range f.values {
+			if string(w) == string(v) {
+				return i
+			}
+		}
+		return f.n - 1
+	}
+	// The conversion in a map index does not allocate.
+	if b, ok := f.index[string(v)]; ok {
+		return b
+	}
+	return f.n - 1
 }
 
 // Merge adds o's counts to c's; both must come from the same monitor.
