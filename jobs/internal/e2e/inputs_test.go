@@ -67,7 +67,7 @@ func TestNestedAndLinkedInputs(t *testing.T) {
 		require.NoError(t, err)
 		got = append(got, filepath.ToSlash(rel))
 	}
-	assert.Equal(t, []string{"2024/b.csv.out", "2024/linked.csv.out", "a.csv.out"}, got)
+	assert.Equal(t, []string{"2024/b.csv.out", "2024/linked.csv.out", "a.csv.out", "drift/algo-1/drift.html", "drift/algo-1/drift.json", "drift/algo-1/summary.json"}, got)
 	assert.Equal(t, 4177+1, countLines(t, filepath.Join(predictions, "2024", "b.csv.out")), "header and one line per row")
 }
 
