@@ -45,6 +45,7 @@ var buildContext = []string{
 	"!go.mod",
 	"!go.sum",
 	"!jobs",
+	"!internal/sagemaker",
 	"!" + dockerfile,
 	"**/*_test.go",
 	"**/testdata",

@@ -329,10 +329,11 @@ func TestBuildContextHoldsOnlyWhatTheImageNeeds(t *testing.T) {
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		ok := f == "go.mod" || f == "go.sum" || f == dockerfile ||
-			(strings.HasPrefix(f, "jobs/") && !strings.HasSuffix(f, "_test.go") && !strings.Contains(f, "/testdata/") && !strings.HasSuffix(f, ".md"))
+			((strings.HasPrefix(f, "jobs/") || strings.HasPrefix(f, "internal/sagemaker/")) &&
+				!strings.HasSuffix(f, "_test.go") && !strings.Contains(f, "/testdata/") && !strings.HasSuffix(f, ".md"))
 		assert.True(t, ok, "build context holds %s", f)
 	}
-	for _, want := range []string{"go.mod", "go.sum", dockerfile, "jobs/preprocess/main.go", "jobs/train/main.go", "jobs/evaluate/main.go", "jobs/infer/main.go"} {
+	for _, want := range []string{"go.mod", "go.sum", dockerfile, "jobs/preprocess/main.go", "jobs/train/main.go", "jobs/evaluate/main.go", "jobs/infer/main.go", "internal/sagemaker/paths.go"} {
 		assert.Contains(t, files, want)
 	}
 }

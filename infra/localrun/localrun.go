@@ -145,6 +145,9 @@ type Summary struct {
 	// Model, Report and Predictions are local paths of the outputs.
 	Model, Report string
 	Predictions   []string
+	// Drift holds the local paths of the infer job's drift report files
+	// (drift.json, drift.html and summary.json per host).
+	Drift []string
 	// Notifications are the messages both executions published, in order.
 	Notifications []local.Notification
 	// IAMRequests are the distinct AWS requests the IAM replay decided
@@ -288,8 +291,15 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		if sum.Inference, err = runMachine(ctx, exec, iam, defs, "inference", inferenceExecution, map[string]any{}, opt.Out); err != nil {
 			return nil, err
 		}
-		keys, _ := store.List("s3://" + buckets.data + "/predictions/" + inferenceExecution + "/")
+		prefix := "predictions/" + inferenceExecution + "/"
+		keys, _ := store.List("s3://" + buckets.data + "/" + prefix)
 		for _, k := range keys {
+			// The infer job's drift report sits beside the predictions,
+			// under drift/<host>/.
+			if strings.HasPrefix(k, prefix+"drift/") {
+				sum.Drift = append(sum.Drift, filepath.Join(store.Root, buckets.data, k))
+				continue
+			}
 			sum.Predictions = append(sum.Predictions, filepath.Join(store.Root, buckets.data, k))
 		}
 	}
@@ -670,6 +680,11 @@ func printSummary(out io.Writer, s *Summary) {
 	}
 	for _, p := range s.Predictions {
 		fmt.Fprintf(out, "  predictions:  %s\n", p)
+	}
+	for _, p := range s.Drift {
+		if filepath.Base(p) == "drift.html" {
+			fmt.Fprintf(out, "  drift report: %s\n", p)
+		}
 	}
 	if v := s.ModelVersion; v != nil {
 		fmt.Fprintf(out, "  model version: %s (%s)\n", v.Arn, v.ApprovalStatus)
