@@ -51,7 +51,7 @@ func taskStates(t *testing.T) []taskState {
 // API model: member names and nesting, required members, and the types,
 // enums, lengths and patterns of the values written in the definition.
 // Values computed at run time ("Name.$") are checked for their member name
-// here and for their value by the local run (infra/localrun), which
+// here and for their value by the local run (localrun/runner), which
 // validates every request it serves.
 func TestTaskParametersMatchTheAPIModels(t *testing.T) {
 	models := apimodel.OpenOrSkip(t)

@@ -12,10 +12,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/google/go-cmp/cmp"
+	"github.com/mlpipeline-go/mlpipeline/internal/cfn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/mlpipeline-go/mlpipeline/infra"
 )
 
 // definitions returns the resolved definitions of stack's state machines.
@@ -23,7 +22,7 @@ func definitions(t *testing.T, stack awscdk.Stack) map[string][]byte {
 	t.Helper()
 	template, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
 	require.NoError(t, err)
-	defs, err := infra.Definitions(template)
+	defs, err := cfn.Definitions(template)
 	require.NoError(t, err)
 	return defs
 }

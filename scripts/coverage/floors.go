@@ -18,7 +18,7 @@ type floor struct {
 var floors = []floor{
 	{"jobs/...", 85},
 	{"internal/sagemaker", 85},
-	{"infra/localrun/asl", 85},
+	{"localrun/asl", 85},
 	{"...", 75},
 }
 

@@ -1,9 +1,0 @@
-//go:build unix
-
-package local
-
-import "syscall"
-
-// setUmask sets the process's file mode creation mask, which the job
-// processes inherit.
-func setUmask(mask int) { syscall.Umask(mask) }

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package infra
-
-// reexec is nil where a program cannot replace itself: the banner stays.
-var reexec func(exe string, args, env []string) error

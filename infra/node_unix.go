@@ -1,8 +1,0 @@
-//go:build unix
-
-package infra
-
-import "syscall"
-
-// reexec replaces the running program with exe, as exec(3) does.
-var reexec = syscall.Exec
